@@ -1,0 +1,3 @@
+@_exported import PodiumWire
+@_exported import PodiumSDP
+@_exported import PodiumCrypto
