@@ -11,6 +11,17 @@ public func podiumFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
+/// libFuzzer start-up hook: `PODIUM_FUZZ_TARGET=list` prints every target name and exits.
+@_cdecl("LLVMFuzzerInitialize")
+public func podiumFuzzInitialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> CInt {
+    if ProcessInfo.processInfo.environment["PODIUM_FUZZ_TARGET"] == "list" {
+        print(fuzzTargets.keys.sorted().joined(separator: "\n"))
+        exit(0)
+    }
+    _ = selectedTarget
+    return 0
+}
+
 let selectedTarget: @Sendable (UnsafeRawBufferPointer) -> Void = {
     let name = ProcessInfo.processInfo.environment["PODIUM_FUZZ_TARGET"] ?? ""
     guard let target = fuzzTargets[name] else {
