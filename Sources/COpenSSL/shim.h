@@ -43,4 +43,34 @@ static inline long podium_SSL_set_mtu(SSL *ssl, long mtu) { return SSL_ctrl(ssl,
 static inline long podium_DTLS_set_link_mtu(SSL *ssl, long mtu) { return SSL_ctrl(ssl, DTLS_CTRL_SET_LINK_MTU, mtu, NULL); }
 static inline long podium_BIO_set_mem_eof_return(BIO *b, long v) { return BIO_ctrl(b, BIO_C_SET_BUF_MEM_EOF_RETURN, v, NULL); }
 static inline long podium_BIO_ctrl_pending(BIO *b) { return (long)BIO_ctrl_pending(b); }
+// Why: in OpenSSL 3.0, EVP_MAC_init and EVP_DigestInit_ex duplicate a provider context (2 mallocs)
+// for every message; SRTP authenticates every packet, so HMAC-SHA1 there runs on SHA_CTX states
+// precomputed from the key (RFC 2104), copied per message: no allocation.
+#include <openssl/sha.h>
+#include <string.h>
+typedef struct { SHA_CTX inner; SHA_CTX outer; SHA_CTX work; } podium_hmac_sha1_t;
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wdeprecated-declarations"
+static inline void podium_hmac_sha1_setkey(podium_hmac_sha1_t *h, const void *key, size_t len) {
+    unsigned char block[64] = {0}, pad[64];
+    if (len > 64) { SHA1((const unsigned char *)key, len, block); } else if (len > 0) { memcpy(block, key, len); }
+    for (int i = 0; i < 64; i++) pad[i] = block[i] ^ 0x36;
+    SHA1_Init(&h->inner); SHA1_Update(&h->inner, pad, 64);
+    for (int i = 0; i < 64; i++) pad[i] = block[i] ^ 0x5c;
+    SHA1_Init(&h->outer); SHA1_Update(&h->outer, pad, 64);
+    h->work = h->inner;
+    OPENSSL_cleanse(block, sizeof block); OPENSSL_cleanse(pad, sizeof pad);
+}
+static inline void podium_hmac_sha1_begin(podium_hmac_sha1_t *h) { h->work = h->inner; }
+static inline void podium_hmac_sha1_update(podium_hmac_sha1_t *h, const void *data, size_t len) { SHA1_Update(&h->work, data, len); }
+/// Writes the 20-byte MAC of everything passed to update since begin.
+static inline void podium_hmac_sha1_final(podium_hmac_sha1_t *h, unsigned char *out20) {
+    unsigned char inner[20];
+    SHA1_Final(inner, &h->work);
+    h->work = h->outer;
+    SHA1_Update(&h->work, inner, 20);
+    SHA1_Final(out20, &h->work);
+}
+static inline void podium_hmac_sha1_clear(podium_hmac_sha1_t *h) { OPENSSL_cleanse(h, sizeof *h); }
+#pragma clang diagnostic pop
 #endif

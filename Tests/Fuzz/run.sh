@@ -11,12 +11,12 @@ shift || true
 
 cd "$here"
 echo "== building fuzz harness (fuzzer + address sanitizer)"
-if ! swift build --sanitize fuzzer --sanitize address >"${TMPDIR:-/tmp}/podium-fuzz-build.log" 2>&1; then
+if ! swift build --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address >"${TMPDIR:-/tmp}/podium-fuzz-build.log" 2>&1; then
     grep -E "error:" -A5 "${TMPDIR:-/tmp}/podium-fuzz-build.log" | head -60 >&2
     echo "fuzz: the harness did not build" >&2
     exit 1
 fi
-bin="$(swift build --sanitize fuzzer --sanitize address --show-bin-path)/PodiumFuzz"
+bin="$(swift build --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address --show-bin-path)/PodiumFuzz"
 [[ -x "$bin" ]] || { echo "fuzz harness did not build" >&2; exit 1; }
 
 targets=("$@")

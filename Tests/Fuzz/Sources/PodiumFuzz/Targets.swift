@@ -4,6 +4,13 @@ import Podium
 /// and parse again to the same thing (round trip), and nothing may trap. One line per parser.
 let fuzzTargets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
     "byte-reader": fuzzByteReader,
+    "rtp": fuzzRTP, "rtp-extensions": fuzzRTPExtensions,
+    "rtcp": fuzzRTCP, "twcc": fuzzTWCC,
+    "sdp": fuzzSDP,
+    "stun": fuzzSTUN,
+    "srtp-unprotect": fuzzSRTPUnprotect,
+    "vp8": fuzzVP8, "h264": fuzzH264, "opus": fuzzOpus,
+    "vp9": fuzzVP9, "av1": fuzzAV1, "dependency-descriptor": fuzzDependencyDescriptor,
 ]
 
 @Sendable func fuzzByteReader(_ data: UnsafeRawBufferPointer) {
