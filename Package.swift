@@ -28,7 +28,7 @@ let package = Package(
         .testTarget(name: "PodiumWireTests", dependencies: ["PodiumTestSupport", "PodiumWire"]),
         .testTarget(name: "PodiumSDPTests", dependencies: ["PodiumTestSupport", "PodiumSDP"]),
         .testTarget(name: "PodiumCryptoTests", dependencies: ["PodiumTestSupport", "PodiumCrypto", "PodiumWire", "CSRTP", "COpenSSL"]),
-        .testTarget(name: "PodiumToolTests", dependencies: ["PodiumTestSupport", "Podium"]),
+        .testTarget(name: "PodiumToolTests", dependencies: ["PodiumTestSupport", "Podium", "podium"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,8 +16,9 @@ public struct RTPExtensionIDMap: Sendable, CustomStringConvertible {
 
     /// The receiver's id for the sender's `id`; 0 drops the element. Id 0 (padding) always maps to 0.
     @inlinable public subscript(id: UInt8) -> UInt8 {
-        get { _to[Int(id)] }
-        set { if id != 0 { _to[Int(id)] = newValue } }
+        // Why unchecked: a UInt8 index is always inside the 256 entries.
+        get { _to[unchecked: Int(id)] }
+        set { if id != 0 { _to[unchecked: Int(id)] = newValue } }
     }
 
     public var description: String {

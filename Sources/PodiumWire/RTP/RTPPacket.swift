@@ -135,7 +135,7 @@ public struct RTPPacket: CustomStringConvertible {
     private mutating func addEntry(id: UInt8, length: Int, valueOffset: Int) throws(ParseError) {
         let n = Int(_extensionCount)
         guard n < RTPPacket.maxExtensions else { throw ParseError(.limitExceeded, at: valueOffset, "more than 16 RTP header extensions") }
-        _table[n] = UInt32(id) << 24 | UInt32(length) << 16 | UInt32(valueOffset)
+        _table[unchecked: n] = UInt32(id) << 24 | UInt32(length) << 16 | UInt32(valueOffset)
         _extensionCount = UInt8(n + 1)
     }
 
@@ -231,7 +231,7 @@ public struct RTPPacket: CustomStringConvertible {
         var i = 0
         let n = Int(_extensionCount)
         while i < n {
-            let e = _table[i]
+            let e = _table[unchecked: i]
             if UInt8(truncatingIfNeeded: e >> 24) == id { return e }
             i += 1
         }

@@ -65,7 +65,7 @@ extension RTPPacket {
             let n = extensionCount
             var i = 0
             while i < n {
-                let e = _table[i]
+                let e = _table[unchecked: i]
                 i += 1
                 let to = map[UInt8(truncatingIfNeeded: e >> 24)]
                 if to == 0 || to == reservedID { continue }
@@ -119,7 +119,7 @@ extension RTPPacket {
         let n = extensionCount
         var i = 0
         while i < n {
-            let e = _table[i]
+            let e = _table[unchecked: i]
             i += 1
             let to = map[UInt8(truncatingIfNeeded: e >> 24)]
             if to == 0 || to == reservedID { continue }

@@ -136,6 +136,14 @@ public struct STUNMessage: CustomStringConvertible {
 
     /// USERNAME (RFC 8489 §14.3): for ICE, "remote-ufrag:local-ufrag" (RFC 8445 §7.2.2), at most 513 bytes.
     @inlinable public var username: UnsafeRawBufferPointer? { value(at: index.username) }
+    /// USERNAME split at its first ':' (RFC 8445 §7.2.2): `receiver` is the ufrag of the agent the
+    /// request is sent to (the first part), `sender` the ufrag of the agent sending it. Nil without
+    /// USERNAME or without a ':'.
+    @inlinable
+    public var iceUsernameFragments: (receiver: UnsafeRawBufferPointer, sender: UnsafeRawBufferPointer)? {
+        guard let u = username, let colon = u.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        return (UnsafeRawBufferPointer(rebasing: u[..<colon]), UnsafeRawBufferPointer(rebasing: u[(colon + 1)...]))
+    }
     /// PRIORITY (RFC 8445 §16.1).
     @inlinable public var priority: UInt32? { index.priority == 0 ? nil : bytes.loadBigEndianUInt32(at: Int(index.priority) + 4) }
     /// USE-CANDIDATE (RFC 8445 §16.1): present or not.

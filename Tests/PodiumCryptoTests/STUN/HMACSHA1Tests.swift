@@ -31,7 +31,7 @@ import PodiumWire
          "e8e99d0f45237d786d6bbaa7965c7808bbff1a91"),
     ])
     func rfc2202(key: [UInt8], data: [UInt8], digest: String) throws {
-        let h = try #require(HMACSHA1(key: key))
+        let h = HMACSHA1(key: key)
         #expect(Self.mac(h, data) == digest)
         // Any split into three parts gives the same digest, and the context is reusable.
         for cut in [0, 1, data.count / 2, data.count] {
@@ -42,7 +42,7 @@ import PodiumWire
 
     @Test func emptyKeyAndEmptyMessage() throws {
         // HMAC-SHA1 with an empty key over an empty message (a well-known value).
-        let h = try #require(HMACSHA1(key: []))
+        let h = HMACSHA1(key: [])
         #expect(Self.mac(h, []) == "fbdb1d1b18aa6c08324b7d64b71fb76370690e1d")
         var out = [UInt8](repeating: 0, count: 20)
         #expect(withBytes([]) { m in out.withUnsafeMutableBytes { h.authenticate(m, into: $0) } })
@@ -50,7 +50,7 @@ import PodiumWire
     }
 
     @Test func refusesAShortDigestBuffer() throws {
-        let h = try #require(HMACSHA1(password: "x"))
+        let h = HMACSHA1(password: "x")
         var out = [UInt8](repeating: 0, count: 19)
         #expect(!withBytes([1, 2, 3]) { m in out.withUnsafeMutableBytes { h.authenticate(m, into: $0) } })
     }

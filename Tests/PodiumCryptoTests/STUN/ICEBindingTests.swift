@@ -33,7 +33,7 @@ import PodiumWire
     }
 
     @Test func chromiumStyleBindingRequest() throws {
-        let key = try #require(HMACSHA1(password: Self.localPassword))
+        let key = HMACSHA1(password: Self.localPassword)
         let bytes = try Self.chromiumCheck(key: key)
         #expect(bytes.count == 20 + 16 + 8 + 12 + 4 + 8 + 24 + 8)
         #expect(Array(bytes[0..<4]) == [0x00, 0x01, 0x00, 0x50])
@@ -42,6 +42,9 @@ import PodiumWire
             let m = try STUNMessage(parsing: buf)
             #expect(m.type == .bindingRequest)
             #expect(m.username.map { String(decoding: $0, as: UTF8.self) } == "rfrag:lfrag")
+            let fragments = try #require(m.iceUsernameFragments)
+            #expect(String(decoding: fragments.receiver, as: UTF8.self) == "rfrag")
+            #expect(String(decoding: fragments.sender, as: UTF8.self) == "lfrag")
             #expect(m.iceControlling == 0x1c2d_3e4f_5061_7283)
             #expect(m.iceControlled == nil)
             #expect(m.hasUseCandidate)
@@ -50,13 +53,13 @@ import PodiumWire
             #expect(m.attributes.map(\.type.rawValue) == [0x0006, 0xC057, 0x802A, 0x0025, 0x0024, 0x0008, 0x8028])
             try m.verifyFingerprint()
             try m.verifyMessageIntegrity(key: key)
-            let other = try #require(HMACSHA1(password: "w2Q8Jx1lT4bqH6zNvcR9sYpF"))
+            let other = HMACSHA1(password: "w2Q8Jx1lT4bqH6zNvcR9sYpF")
             #expect(!m.isMessageIntegrityValid(key: other))
         }
     }
 
     @Test func iceLiteSuccessResponse() throws {
-        let key = try #require(HMACSHA1(password: Self.localPassword))
+        let key = HMACSHA1(password: Self.localPassword)
         let request = try Self.chromiumCheck(key: key)
         let source = STUNSocketAddress(ipv4: 203, 0, 113, 7, port: 50123)
         let response = try withBytes(request) { buf in
@@ -82,7 +85,7 @@ import PodiumWire
     }
 
     @Test func roleConflictErrorResponse() throws {
-        let key = try #require(HMACSHA1(password: Self.localPassword))
+        let key = HMACSHA1(password: Self.localPassword)
         let bytes = try Self.withBuffer { out in
             var b = try STUNMessageBuilder(into: out, type: .bindingError, transactionID: Self.tid)
             try withBytes(Array("Role Conflict".utf8)) { r in try b.appendErrorCode(STUNErrorCode.roleConflict, reason: r) }

@@ -360,6 +360,6 @@ import PodiumTestSupport
 
     @Test func layoutStaysSmall() {
         #expect(MemoryLayout<DependencyDescriptor>.size <= 136)
-        #expect(MemoryLayout<FrameDependencyStructure>.size <= 3400)
+        #expect(MemoryLayout<FrameDependencyStructure>.size <= 48)
     }
 }

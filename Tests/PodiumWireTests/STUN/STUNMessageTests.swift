@@ -459,6 +459,16 @@ import PodiumTestSupport
         #expect(bytes[27] == 0)
     }
 
+    @Test(arguments: [("a:b", "a", "b"), (":", "", ""), ("ab:", "ab", ""), ("a:b:c", "a", "b:c"), ("ab", nil, nil)] as [(String, String?, String?)])
+    func iceUsernameFragments(username: String, receiver: String?, sender: String?) throws {
+        let bytes = try Self.build { b throws(BufferTooSmall) in try b.append(.username, utf8: username) }
+        try withBytes(bytes) { buf in
+            let f = try STUNMessage(parsing: buf).iceUsernameFragments
+            #expect(f.map { String(decoding: $0.receiver, as: UTF8.self) } == receiver)
+            #expect(f.map { String(decoding: $0.sender, as: UTF8.self) } == sender)
+        }
+    }
+
     @Test func builderReportsBufferTooSmallAtEverySize() {
         let full = try! Self.build { b throws(BufferTooSmall) in
             try b.append(.username, utf8: "rfrag:lfrag")

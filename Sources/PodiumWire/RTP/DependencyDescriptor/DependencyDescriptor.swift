@@ -111,7 +111,6 @@ public struct DependencyDescriptor: Sendable, Equatable, CustomStringConvertible
             try attached.resolve(&r, &self, activePresent: activePresent)
             structure = attached
         } else {
-            // Why: a method on the stored structure borrows it; passing it as an argument copied 3 KiB.
             try structure.resolve(&r, &self, activePresent: activePresent)
         }
     }

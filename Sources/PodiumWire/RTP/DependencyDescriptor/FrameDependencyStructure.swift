@@ -11,7 +11,8 @@
 ///     resolutions_present_flag f(1) [ max_render_width_minus_1 f(16), max_render_height_minus_1 f(16) ]
 ///                                   per spatial layer
 ///
-/// Fixed capacity (everything inline, ~3.3 KiB): 64 templates (the template id is 6 bits),
+/// Fixed capacity (one 3.3 KiB block, allocated once per structure received — on key frames — and
+/// shared by copies; resolving a packet against it allocates nothing): 64 templates (the template id is 6 bits),
 /// 32 decode targets and 32 chains (the format's own limits), spatial and temporal ids 0…7 and
 /// `FrameDiffs.capacity` (8) frame diffs per template. Larger input throws `.limitExceeded`.
 public struct FrameDependencyStructure: Sendable, Equatable, CustomStringConvertible {
@@ -28,14 +29,19 @@ public struct FrameDependencyStructure: Sendable, Equatable, CustomStringConvert
     public private(set) var chainCount: Int = 0
     public private(set) var hasRenderResolutions = false
 
-    var layers: InlineArray<64, UInt8> = .init(repeating: 0)          // spatial << 4 | temporal
-    var dtis: InlineArray<64, UInt64> = .init(repeating: 0)
-    var fdiffs: InlineArray<512, UInt8> = .init(repeating: 0)          // 8 per template
-    var fdiffCounts: InlineArray<64, UInt8> = .init(repeating: 0)
-    var chainFdiffs: InlineArray<2048, UInt8> = .init(repeating: 0)    // 32 per template
-    var protectedBy: InlineArray<32, UInt8> = .init(repeating: 0)
-    var targetLayers: InlineArray<32, UInt8> = .init(repeating: 0)    // spatial << 4 | temporal
-    var resolutions: InlineArray<8, UInt32> = .init(repeating: 0)      // (w-1) << 16 | (h-1)
+    // Why: the tables live in one fixed-size block owned by a class. As inline InlineArrays (the
+    // first version) every accessor copied the 3 KiB struct into a temporary: a packet that only
+    // names a template cost 0.7–1.5 µs of memmove. The block is written only while a structure is
+    // parsed or built, before anyone else can see it, so copies of the struct share it safely.
+    var tables: FrameDependencyTables = .empty
+    var layers: FixedTable<UInt8> { tables.table(FrameDependencyTables.layers, 64) }          // spatial << 4 | temporal
+    var dtis: FixedTable<UInt64> { tables.table(FrameDependencyTables.dtis, 64) }
+    var fdiffs: FixedTable<UInt8> { tables.table(FrameDependencyTables.fdiffs, 512) }        // 8 per template
+    var fdiffCounts: FixedTable<UInt8> { tables.table(FrameDependencyTables.fdiffCounts, 64) }
+    var chainFdiffs: FixedTable<UInt8> { tables.table(FrameDependencyTables.chainFdiffs, 2048) } // 32 per template
+    var protectedBy: FixedTable<UInt8> { tables.table(FrameDependencyTables.protectedBy, 32) }
+    var targetLayers: FixedTable<UInt8> { tables.table(FrameDependencyTables.targetLayers, 32) } // spatial << 4 | temporal
+    var resolutions: FixedTable<UInt32> { tables.table(FrameDependencyTables.resolutions, 8) }    // (w-1) << 16 | (h-1)
 
     /// An empty structure: resolves nothing until one is received.
     public init() {}
@@ -49,6 +55,7 @@ public struct FrameDependencyStructure: Sendable, Equatable, CustomStringConvert
         guard (1...Self.maxDecodeTargets).contains(decodeTargetCount) else { throw ParseError(.limitExceeded, at: 0, "decode target count") }
         guard (0...decodeTargetCount).contains(chainCount) else { throw ParseError(.malformed, at: 0, "chain count") }
         guard (1...Self.maxTemplates).contains(templates.count) else { throw ParseError(.limitExceeded, at: 0, "template count") }
+        tables = FrameDependencyTables()
         self.templateIDOffset = templateIDOffset
         self.decodeTargetCount = decodeTargetCount
         self.chainCount = chainCount
@@ -104,29 +111,25 @@ public struct FrameDependencyStructure: Sendable, Equatable, CustomStringConvert
         return index < templateCount ? index : nil
     }
 
-    // Why: reading an InlineArray element through a non-inlined accessor copied the whole array
-    // (2 KiB for chain diffs) per call; a Span reads in place.
-    public func spatialID(ofTemplate index: Int) -> Int { Int(layers.span[index] >> 4) }
-    public func temporalID(ofTemplate index: Int) -> Int { Int(layers.span[index] & 0x0F) }
+    public func spatialID(ofTemplate index: Int) -> Int { Int(layers[index] >> 4) }
+    public func temporalID(ofTemplate index: Int) -> Int { Int(layers[index] & 0x0F) }
 
     public func decodeTargetIndications(ofTemplate index: Int) -> DecodeTargetIndications {
         var d = DecodeTargetIndications()
-        d.packed = dtis.span[index]
+        d.packed = dtis[index]
         d.length = UInt8(decodeTargetCount)
         return d
     }
 
     public func frameDiffs(ofTemplate index: Int) -> FrameDiffs {
         var f = FrameDiffs()
-        let diffs = fdiffs.span
-        for k in 0..<Int(fdiffCounts.span[index]) { f.append(UInt16(diffs[index * 8 + k])) }
+        for k in 0..<Int(fdiffCounts[index]) { f.append(UInt16(fdiffs[index * 8 + k])) }
         return f
     }
 
     public func chainDiffs(ofTemplate index: Int) -> ChainDiffs {
         var c = ChainDiffs()
-        let chains = chainFdiffs.span
-        for k in 0..<chainCount { c.append(chains[index * 32 + k]) }
+        for k in 0..<chainCount { c.append(chainFdiffs[index * 32 + k]) }
         return c
     }
 
@@ -156,6 +159,7 @@ public struct FrameDependencyStructure: Sendable, Equatable, CustomStringConvert
 
     /// Reads `template_dependency_structure()` at the reader's position.
     init(reading r: inout AV1BitReader) throws(ParseError) {
+        tables = FrameDependencyTables()
         templateIDOffset = Int(try r.read(6, "template_id_offset"))
         decodeTargetCount = Int(try r.read(5, "dt_cnt_minus_one")) + 1
 
@@ -297,5 +301,43 @@ public struct FrameDependencyStructure: Sendable, Equatable, CustomStringConvert
         if hasRenderResolutions { s += " resolutions=\((0...maxSpatialID).map { renderResolution(spatialID: $0)!.description })" }
         for t in 0..<templateCount { s += "\n  [\(t)] \(template(at: t))" }
         return s + ")"
+    }
+}
+
+/// The fixed-size table block behind a `FrameDependencyStructure`.
+final class FrameDependencyTables: @unchecked Sendable {
+    static let layers = 0, dtis = 64, fdiffs = 576, fdiffCounts = 1088, chainFdiffs = 1152
+    static let protectedBy = 3200, targetLayers = 3232, resolutions = 3264, size = 3296
+    /// The zeroed block of every empty structure (never written).
+    static let empty = FrameDependencyTables()
+
+    let memory: UnsafeMutableRawPointer
+
+    init() {
+        memory = UnsafeMutableRawPointer.allocate(byteCount: Self.size, alignment: 8)
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: Self.size)
+    }
+
+    deinit { memory.deallocate() }
+
+    @inline(__always)
+    func table<T>(_ offset: Int, _ count: Int) -> FixedTable<T> { FixedTable(base: memory + offset, count: count) }
+}
+
+/// A bounds-checked fixed-length array view into `FrameDependencyTables`.
+struct FixedTable<T> {
+    let base: UnsafeMutableRawPointer
+    let count: Int
+
+    @inline(__always)
+    subscript(i: Int) -> T {
+        get {
+            precondition(i >= 0 && i < count, "table index out of range")
+            return base.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.stride, as: T.self)
+        }
+        nonmutating set {
+            precondition(i >= 0 && i < count, "table index out of range")
+            base.storeBytes(of: newValue, toByteOffset: i * MemoryLayout<T>.stride, as: T.self)
+        }
     }
 }

@@ -1,6 +1,6 @@
 import Podium
 
-private let stunFuzzKey = HMACSHA1(password: "VOkJxbRl1RmTxUk/WvJxBt")!
+private let stunFuzzKey = HMACSHA1(password: "VOkJxbRl1RmTxUk/WvJxBt")
 
 /// STUN (RFC 8489): parse; walk every attribute and typed accessor; check FINGERPRINT and
 /// MESSAGE-INTEGRITY without trapping; rebuild the same attributes raw (must reproduce the bytes) and
