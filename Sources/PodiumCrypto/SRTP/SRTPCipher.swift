@@ -21,7 +21,6 @@ import COpenSSL
 final class SRTPCipher {
     let isAEAD: Bool
     let tagLength: Int
-    private let encrypting: Bool
     private let rtcpTrailerInAAD: Bool
     private let ctx: OpaquePointer
     private let hmac: UnsafeMutablePointer<podium_hmac_sha1_t>?
@@ -41,7 +40,6 @@ final class SRTPCipher {
         self.tagLength = kind == .rtp ? profile.rtpAuthTagLength : profile.rtcpAuthTagLength
         // Why: RFC 7714 §9.2 puts the SRTCP E flag + index word in the AAD.
         self.rtcpTrailerInAAD = kind == .rtcp
-        self.encrypting = encrypting
         self.ctx = ctx
         self.scratch = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 16)
         scratch.initializeMemory(as: UInt8.self, repeating: 0, count: 64)

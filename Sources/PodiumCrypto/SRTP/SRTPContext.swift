@@ -54,12 +54,12 @@ public final class SRTPContext: @unchecked Sendable {
     private var inboundCount = 0
 
     /// Keys both directions from DTLS-SRTP master keys.
-    public convenience init(profile: SRTPProfile, keys: SRTPMasterKeys, maxStreams: Int = 32) throws(SRTPError) {
+    public convenience init(profile: SRTPProfile, keys: SRTPMasterKeys, maxStreams: Int = 16) throws(SRTPError) {
         try self.init(profile: profile, local: keys.local, remote: keys.remote, maxStreams: maxStreams)
     }
 
     /// Keys sending with `local` and receiving with `remote` (the same key for a loop-back).
-    public convenience init(profile: SRTPProfile, local: SRTPMasterKey, remote: SRTPMasterKey, maxStreams: Int = 32) throws(SRTPError) {
+    public convenience init(profile: SRTPProfile, local: SRTPMasterKey, remote: SRTPMasterKey, maxStreams: Int = 16) throws(SRTPError) {
         guard local.fits(profile), remote.fits(profile) else { throw .invalidKey }
         try self.init(profile: profile,
                       localRTP: SRTPSessionKeys(deriving: local, profile: profile, for: .rtp),
@@ -71,7 +71,7 @@ public final class SRTPContext: @unchecked Sendable {
 
     /// Keys from session keys directly, below the key derivation (RFC test vectors).
     package init(profile: SRTPProfile, localRTP: SRTPSessionKeys, localRTCP: SRTPSessionKeys,
-                 remoteRTP: SRTPSessionKeys, remoteRTCP: SRTPSessionKeys, maxStreams: Int = 32) throws(SRTPError) {
+                 remoteRTP: SRTPSessionKeys, remoteRTCP: SRTPSessionKeys, maxStreams: Int = 16) throws(SRTPError) {
         self.profile = profile
         self.maxStreams = max(1, min(maxStreams, 1 << 16))
         rtpOut = try SRTPCipher(profile: profile, keys: localRTP, kind: .rtp, encrypting: true)
