@@ -43,13 +43,7 @@ public struct ApplicationDefined: Equatable, CustomStringConvertible {
     var unpaddedSize: Int { 12 + data.count }
     public var encodedSize: Int { rtcpPaddedSize(unpaddedSize) }
 
-    public func write(into buffer: UnsafeMutableRawBufferPointer) throws(BufferTooSmall) -> Int {
-        var w = ByteWriter(buffer)
-        try write(to: &w)
-        return w.offset
-    }
-
-    func write(to w: inout ByteWriter) throws(BufferTooSmall) {
+    public func write(to w: inout ByteWriter) throws(BufferTooSmall) {
         try w.writeRTCPHeader(count: subtype, packetType: RTCPPacketType.app, unpaddedSize: unpaddedSize)
         try w.write(ssrc)
         try w.write(name)
@@ -63,3 +57,5 @@ public struct ApplicationDefined: Equatable, CustomStringConvertible {
 
     public var description: String { "APP(subtype=\(subtype) ssrc=\(ssrc) name=0x\(String(name, radix: 16)) data=\(rtcpHexPreview(data)))" }
 }
+
+extension ApplicationDefined: RTCPWritable {}

@@ -50,13 +50,7 @@ public struct ExtendedReport: Equatable, CustomStringConvertible {
 
     public var encodedSize: Int { 8 + blocks.encodedSize }
 
-    public func write(into buffer: UnsafeMutableRawBufferPointer) throws(BufferTooSmall) -> Int {
-        var w = ByteWriter(buffer)
-        try write(to: &w)
-        return w.offset
-    }
-
-    func write(to w: inout ByteWriter) throws(BufferTooSmall) {
+    public func write(to w: inout ByteWriter) throws(BufferTooSmall) {
         try w.writeRTCPHeader(count: 0, packetType: RTCPPacketType.extendedReport, unpaddedSize: encodedSize)
         try w.write(ssrc)
         for block in blocks { try block.write(to: &w) }
@@ -144,7 +138,7 @@ public enum XRBlock: Equatable, CustomStringConvertible {
         }
     }
 
-    func write(to w: inout ByteWriter) throws(BufferTooSmall) {
+    public func write(to w: inout ByteWriter) throws(BufferTooSmall) {
         switch self {
         case .receiverReferenceTime(let ntp):
             try w.write(XRBlock.receiverReferenceTimeType)
@@ -215,3 +209,5 @@ public struct DLRRSubBlock: RTCPListElement, CustomStringConvertible {
 
     public var description: String { "(ssrc=\(ssrc) lrr=\(lastRR) dlrr=\(delaySinceLastRR))" }
 }
+
+extension ExtendedReport: RTCPWritable {}

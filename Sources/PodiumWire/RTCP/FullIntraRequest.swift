@@ -42,13 +42,7 @@ public struct FullIntraRequest: Equatable, CustomStringConvertible {
 
     public var encodedSize: Int { 12 + entries.encodedSize }
 
-    public func write(into buffer: UnsafeMutableRawBufferPointer) throws(BufferTooSmall) -> Int {
-        var w = ByteWriter(buffer)
-        try write(to: &w)
-        return w.offset
-    }
-
-    func write(to w: inout ByteWriter) throws(BufferTooSmall) {
+    public func write(to w: inout ByteWriter) throws(BufferTooSmall) {
         try w.writeRTCPHeader(count: RTCPFeedbackFormat.fir, packetType: RTCPPacketType.psfb, unpaddedSize: encodedSize)
         try w.write(senderSSRC)
         try w.write(mediaSSRC)
@@ -87,3 +81,5 @@ public struct FIREntry: RTCPListElement, CustomStringConvertible {
 
     public var description: String { "(ssrc=\(ssrc) seq=\(sequenceNumber))" }
 }
+
+extension FullIntraRequest: RTCPWritable {}

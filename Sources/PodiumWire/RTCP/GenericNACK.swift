@@ -41,13 +41,7 @@ public struct GenericNACK: Equatable, CustomStringConvertible {
 
     public var encodedSize: Int { 12 + items.encodedSize }
 
-    public func write(into buffer: UnsafeMutableRawBufferPointer) throws(BufferTooSmall) -> Int {
-        var w = ByteWriter(buffer)
-        try write(to: &w)
-        return w.offset
-    }
-
-    func write(to w: inout ByteWriter) throws(BufferTooSmall) {
+    public func write(to w: inout ByteWriter) throws(BufferTooSmall) {
         try w.writeRTCPHeader(count: RTCPFeedbackFormat.genericNACK, packetType: RTCPPacketType.rtpfb, unpaddedSize: encodedSize)
         try w.write(senderSSRC)
         try w.write(mediaSSRC)
@@ -186,3 +180,5 @@ public struct NACKItem: RTCPListElement, CustomStringConvertible {
 
     public var description: String { "(pid=\(pid) blp=0x\(String(blp, radix: 16)))" }
 }
+
+extension GenericNACK: RTCPWritable {}

@@ -43,13 +43,7 @@ public struct Goodbye: Equatable, CustomStringConvertible {
 
     public var encodedSize: Int { 4 + ssrcs.encodedSize + (reason.map { rtcpPaddedSize(1 + $0.count) } ?? 0) }
 
-    public func write(into buffer: UnsafeMutableRawBufferPointer) throws(BufferTooSmall) -> Int {
-        var w = ByteWriter(buffer)
-        try write(to: &w)
-        return w.offset
-    }
-
-    func write(to w: inout ByteWriter) throws(BufferTooSmall) {
+    public func write(to w: inout ByteWriter) throws(BufferTooSmall) {
         precondition(ssrcs.count < 32, "a BYE carries at most 31 sources")
         try w.writeRTCPHeader(count: UInt8(ssrcs.count), packetType: RTCPPacketType.bye, unpaddedSize: encodedSize)
         try ssrcs.write(to: &w)
@@ -74,3 +68,5 @@ public struct Goodbye: Equatable, CustomStringConvertible {
         "BYE(\(ssrcs)" + (reason.map { " reason=\"\(String(decoding: $0, as: UTF8.self))\"" } ?? "") + ")"
     }
 }
+
+extension Goodbye: RTCPWritable {}

@@ -34,13 +34,7 @@ public struct PictureLossIndication: Sendable, Equatable, CustomStringConvertibl
 
     public var encodedSize: Int { 12 }
 
-    public func write(into buffer: UnsafeMutableRawBufferPointer) throws(BufferTooSmall) -> Int {
-        var w = ByteWriter(buffer)
-        try write(to: &w)
-        return w.offset
-    }
-
-    func write(to w: inout ByteWriter) throws(BufferTooSmall) {
+    public func write(to w: inout ByteWriter) throws(BufferTooSmall) {
         try w.writeRTCPHeader(count: RTCPFeedbackFormat.pli, packetType: RTCPPacketType.psfb, unpaddedSize: 12)
         try w.write(senderSSRC)
         try w.write(mediaSSRC)
@@ -48,3 +42,5 @@ public struct PictureLossIndication: Sendable, Equatable, CustomStringConvertibl
 
     public var description: String { "PLI(sender=\(senderSSRC) media=\(mediaSSRC))" }
 }
+
+extension PictureLossIndication: RTCPWritable {}

@@ -79,13 +79,7 @@ public struct REMB: Equatable, CustomStringConvertible {
 
     public var encodedSize: Int { 20 + ssrcs.encodedSize }
 
-    public func write(into buffer: UnsafeMutableRawBufferPointer) throws(BufferTooSmall) -> Int {
-        var w = ByteWriter(buffer)
-        try write(to: &w)
-        return w.offset
-    }
-
-    func write(to w: inout ByteWriter) throws(BufferTooSmall) {
+    public func write(to w: inout ByteWriter) throws(BufferTooSmall) {
         precondition(ssrcs.count <= 255, "REMB lists at most 255 SSRCs")
         try w.writeRTCPHeader(count: RTCPFeedbackFormat.applicationLayer, packetType: RTCPPacketType.psfb, unpaddedSize: encodedSize)
         try w.write(senderSSRC)
@@ -102,3 +96,5 @@ public struct REMB: Equatable, CustomStringConvertible {
 
     public var description: String { "REMB(sender=\(senderSSRC) bitrate=\(bitrate) ssrcs=\(ssrcs))" }
 }
+
+extension REMB: RTCPWritable {}

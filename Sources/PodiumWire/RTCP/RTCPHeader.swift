@@ -42,13 +42,7 @@ public struct RTCPHeader: Sendable, Equatable, CustomStringConvertible {
 
     public var encodedSize: Int { 4 }
 
-    public func write(into buffer: UnsafeMutableRawBufferPointer) throws(BufferTooSmall) -> Int {
-        var w = ByteWriter(buffer)
-        try write(to: &w)
-        return w.offset
-    }
-
-    func write(to w: inout ByteWriter) throws(BufferTooSmall) {
+    public func write(to w: inout ByteWriter) throws(BufferTooSmall) {
         try w.write(0x80 | (padding ? 0x20 : 0) | count & 0x1F)
         try w.write(packetType)
         try w.write(length)
@@ -144,6 +138,21 @@ extension ByteWriter {
 }
 
 /// A packet size rounded up to 32 bits.
+/// A wire type that writes itself at a `ByteWriter`'s offset (RTCP packets and their header), so that
+/// compound packets are written in one pass; it gets the common `write(into:)` from here.
+public protocol RTCPWritable {
+    func write(to w: inout ByteWriter) throws(BufferTooSmall)
+}
+
+extension RTCPWritable {
+    /// Writes the encoding at the start of `buffer`; returns the bytes written.
+    public func write(into buffer: UnsafeMutableRawBufferPointer) throws(BufferTooSmall) -> Int {
+        var w = ByteWriter(buffer)
+        try write(to: &w)
+        return w.offset
+    }
+}
+
 @inline(__always) func rtcpPaddedSize(_ size: Int) -> Int { (size + 3) & ~3 }
 
 extension UnsafeRawBufferPointer {
@@ -168,3 +177,5 @@ func rtcpHexPreview(_ bytes: UnsafeRawBufferPointer, limit: Int = 16) -> String 
     if bytes.count > limit { s += "…" }
     return s
 }
+
+extension RTCPHeader: RTCPWritable {}

@@ -79,13 +79,7 @@ public enum RTCPPacket: Equatable, CustomStringConvertible {
         }
     }
 
-    public func write(into buffer: UnsafeMutableRawBufferPointer) throws(BufferTooSmall) -> Int {
-        var w = ByteWriter(buffer)
-        try write(to: &w)
-        return w.offset
-    }
-
-    func write(to w: inout ByteWriter) throws(BufferTooSmall) {
+    public func write(to w: inout ByteWriter) throws(BufferTooSmall) {
         switch self {
         case .senderReport(let p): try p.write(to: &w)
         case .receiverReport(let p): try p.write(to: &w)
@@ -137,3 +131,5 @@ public enum RTCPPacket: Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension RTCPPacket: RTCPWritable {}

@@ -39,13 +39,7 @@ public struct ReceiverReport: Equatable, CustomStringConvertible {
     var unpaddedSize: Int { 8 + reportBlocks.encodedSize + profileExtension.count }
     public var encodedSize: Int { rtcpPaddedSize(unpaddedSize) }
 
-    public func write(into buffer: UnsafeMutableRawBufferPointer) throws(BufferTooSmall) -> Int {
-        var w = ByteWriter(buffer)
-        try write(to: &w)
-        return w.offset
-    }
-
-    func write(to w: inout ByteWriter) throws(BufferTooSmall) {
+    public func write(to w: inout ByteWriter) throws(BufferTooSmall) {
         precondition(reportBlocks.count < 32, "an RR carries at most 31 report blocks")
         try w.writeRTCPHeader(count: UInt8(reportBlocks.count), packetType: RTCPPacketType.receiverReport, unpaddedSize: unpaddedSize)
         try w.write(ssrc)
@@ -60,3 +54,5 @@ public struct ReceiverReport: Equatable, CustomStringConvertible {
 
     public var description: String { "RR(ssrc=\(ssrc) \(reportBlocks))" }
 }
+
+extension ReceiverReport: RTCPWritable {}

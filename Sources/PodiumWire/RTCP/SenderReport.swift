@@ -63,13 +63,7 @@ public struct SenderReport: Equatable, CustomStringConvertible {
     var unpaddedSize: Int { 28 + reportBlocks.encodedSize + profileExtension.count }
     public var encodedSize: Int { rtcpPaddedSize(unpaddedSize) }
 
-    public func write(into buffer: UnsafeMutableRawBufferPointer) throws(BufferTooSmall) -> Int {
-        var w = ByteWriter(buffer)
-        try write(to: &w)
-        return w.offset
-    }
-
-    func write(to w: inout ByteWriter) throws(BufferTooSmall) {
+    public func write(to w: inout ByteWriter) throws(BufferTooSmall) {
         precondition(reportBlocks.count < 32, "an SR carries at most 31 report blocks")
         try w.writeRTCPHeader(count: UInt8(reportBlocks.count), packetType: RTCPPacketType.senderReport, unpaddedSize: unpaddedSize)
         try w.write(ssrc)
@@ -92,3 +86,5 @@ public struct SenderReport: Equatable, CustomStringConvertible {
         "SR(ssrc=\(ssrc) ntp=\(ntpTimestamp) rtp=\(rtpTimestamp) packets=\(packetCount) octets=\(octetCount) \(reportBlocks))"
     }
 }
+
+extension SenderReport: RTCPWritable {}

@@ -37,13 +37,7 @@ public struct SourceDescription: Equatable, CustomStringConvertible {
 
     public var encodedSize: Int { 4 + chunks.encodedSize }
 
-    public func write(into buffer: UnsafeMutableRawBufferPointer) throws(BufferTooSmall) -> Int {
-        var w = ByteWriter(buffer)
-        try write(to: &w)
-        return w.offset
-    }
-
-    func write(to w: inout ByteWriter) throws(BufferTooSmall) {
+    public func write(to w: inout ByteWriter) throws(BufferTooSmall) {
         precondition(chunks.count < 32, "an SDES packet carries at most 31 chunks")
         try w.writeRTCPHeader(count: UInt8(chunks.count), packetType: RTCPPacketType.sdes, unpaddedSize: encodedSize)
         for chunk in chunks { try chunk.write(to: &w) }
@@ -145,7 +139,7 @@ public struct SDESChunk: Equatable, CustomStringConvertible {
     /// Bytes on the wire: SSRC, items, END and null padding to 32 bits.
     public var encodedSize: Int { (4 + items.encodedSize + 1 + 3) & ~3 }
 
-    func write(to w: inout ByteWriter) throws(BufferTooSmall) {
+    public func write(to w: inout ByteWriter) throws(BufferTooSmall) {
         try w.write(ssrc)
         for item in items {
             precondition(item.type != 0 && item.value.count <= 255, "SDES item type 0 or value over 255 bytes")
@@ -220,3 +214,5 @@ public struct SDESItem: Equatable, CustomStringConvertible {
 
     public var description: String { "\(type)=\"\(String(decoding: value, as: UTF8.self))\"" }
 }
+
+extension SourceDescription: RTCPWritable {}

@@ -102,13 +102,7 @@ public struct TransportCCFeedback: Equatable, CustomStringConvertible {
     var unpaddedSize: Int { 20 + chunksAndDeltas.count }
     public var encodedSize: Int { rtcpPaddedSize(unpaddedSize) }
 
-    public func write(into buffer: UnsafeMutableRawBufferPointer) throws(BufferTooSmall) -> Int {
-        var w = ByteWriter(buffer)
-        try write(to: &w)
-        return w.offset
-    }
-
-    func write(to w: inout ByteWriter) throws(BufferTooSmall) {
+    public func write(to w: inout ByteWriter) throws(BufferTooSmall) {
         try w.writeRTCPHeader(count: RTCPFeedbackFormat.transportCC, packetType: RTCPPacketType.rtpfb, unpaddedSize: unpaddedSize)
         try w.write(senderSSRC)
         try w.write(mediaSSRC)
@@ -230,3 +224,5 @@ enum TransportCCChunk {
         return UInt8(chunk >> (12 - 2 * i) & 3)
     }
 }
+
+extension TransportCCFeedback: RTCPWritable {}
