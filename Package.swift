@@ -20,7 +20,12 @@ let package = Package(
         .target(name: "PodiumWire"),
         .target(name: "PodiumSDP"),
         .target(name: "PodiumCrypto", dependencies: ["PodiumWire", "COpenSSL", "CSRTP"]),
-        .target(name: "Podium", dependencies: ["PodiumWire", "PodiumSDP", "PodiumCrypto"]),
+        // Why PodiumNet depends on PodiumWire: one SocketAddress value type serves STUN attributes and
+        // the socket layer's 5-tuple demux, so nothing converts addresses on the packet path.
+        .target(name: "PodiumNet", dependencies: ["PodiumWire"]),
+        .target(name: "PodiumRTC", dependencies: ["PodiumWire", "PodiumSDP", "PodiumCrypto", "PodiumNet"]),
+        .target(name: "PodiumMedia", dependencies: ["PodiumWire", "COpus", "CVPX"]),
+        .target(name: "Podium", dependencies: ["PodiumWire", "PodiumSDP", "PodiumCrypto", "PodiumNet", "PodiumRTC"]),
         .executableTarget(name: "podium", dependencies: ["Podium"]),
 
         // MARK: Tests
@@ -28,6 +33,9 @@ let package = Package(
         .testTarget(name: "PodiumWireTests", dependencies: ["PodiumTestSupport", "PodiumWire"]),
         .testTarget(name: "PodiumSDPTests", dependencies: ["PodiumTestSupport", "PodiumSDP"]),
         .testTarget(name: "PodiumCryptoTests", dependencies: ["PodiumTestSupport", "PodiumCrypto", "PodiumWire", "CSRTP", "COpenSSL"]),
+        .testTarget(name: "PodiumNetTests", dependencies: ["PodiumTestSupport", "PodiumNet", "PodiumWire"]),
+        .testTarget(name: "PodiumRTCTests", dependencies: ["PodiumTestSupport", "PodiumRTC", "PodiumNet", "PodiumCrypto", "PodiumSDP", "PodiumWire"]),
+        .testTarget(name: "PodiumMediaTests", dependencies: ["PodiumTestSupport", "PodiumMedia", "PodiumWire", "COpus", "CVPX"]),
         .testTarget(name: "PodiumToolTests", dependencies: ["PodiumTestSupport", "Podium", "podium"]),
     ],
     swiftLanguageModes: [.v6]

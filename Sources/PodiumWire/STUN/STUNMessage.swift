@@ -153,9 +153,9 @@ public struct STUNMessage: CustomStringConvertible {
     /// ICE-CONTROLLED tie-breaker (RFC 8445 §16.1).
     @inlinable public var iceControlled: UInt64? { index.iceControlled == 0 ? nil : bytes.loadBigEndianUInt64(at: Int(index.iceControlled) + 4) }
     /// XOR-MAPPED-ADDRESS (RFC 8489 §14.2), un-XORed.
-    @inlinable public var xorMappedAddress: STUNSocketAddress? { address(at: index.xorMappedAddress, xor: true) }
+    @inlinable public var xorMappedAddress: SocketAddress? { address(at: index.xorMappedAddress, xor: true) }
     /// MAPPED-ADDRESS (RFC 8489 §14.1).
-    @inlinable public var mappedAddress: STUNSocketAddress? { address(at: index.mappedAddress, xor: false) }
+    @inlinable public var mappedAddress: SocketAddress? { address(at: index.mappedAddress, xor: false) }
     /// ERROR-CODE (RFC 8489 §14.8).
     @inlinable public var errorCode: STUNErrorCode? {
         guard let v = value(at: index.errorCode) else { return nil }
@@ -243,7 +243,7 @@ public struct STUNMessage: CustomStringConvertible {
             case .iceControlling, .iceControlled:
                 s += a.value.count == 8 ? "0x" + String(a.value.loadBigEndianUInt64(at: 0), radix: 16) : "\(a.value.count) bytes"
             case .xorMappedAddress, .mappedAddress:
-                if let addr = try? STUNSocketAddress(parsing: a.value, xorWith: a.type == .xorMappedAddress ? transactionID : nil, offset: a.offset) {
+                if let addr = try? SocketAddress(parsing: a.value, xorWith: a.type == .xorMappedAddress ? transactionID : nil, offset: a.offset) {
                     s += addr.description
                 }
             case .errorCode:
@@ -274,9 +274,9 @@ public struct STUNMessage: CustomStringConvertible {
     }
 
     @inlinable
-    func address(at offset: UInt16, xor: Bool) -> STUNSocketAddress? {
+    func address(at offset: UInt16, xor: Bool) -> SocketAddress? {
         guard let v = value(at: offset) else { return nil }
-        return try? STUNSocketAddress(parsing: v, xorWith: xor ? transactionID : nil, offset: Int(offset))
+        return try? SocketAddress(parsing: v, xorWith: xor ? transactionID : nil, offset: Int(offset))
     }
 }
 
@@ -302,10 +302,10 @@ extension STUNMessage.Index {
             guard value.count == 8 else { throw ParseError(.malformed, at: offset + 2, "ICE-CONTROLLED length not 8") }
             iceControlled = at
         case STUNAttributeType.xorMappedAddress.rawValue where xorMappedAddress == 0:
-            _ = try STUNSocketAddress(parsing: value, xorWith: transactionID, offset: offset + 4)
+            _ = try SocketAddress(parsing: value, xorWith: transactionID, offset: offset + 4)
             xorMappedAddress = at
         case STUNAttributeType.mappedAddress.rawValue where mappedAddress == 0:
-            _ = try STUNSocketAddress(parsing: value, xorWith: nil, offset: offset + 4)
+            _ = try SocketAddress(parsing: value, xorWith: nil, offset: offset + 4)
             mappedAddress = at
         case STUNAttributeType.errorCode.rawValue where errorCode == 0:
             _ = try STUNErrorCode(parsing: value, offset: offset)

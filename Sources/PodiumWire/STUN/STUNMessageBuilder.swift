@@ -110,14 +110,14 @@ public struct STUNMessageBuilder {
 
     /// XOR-MAPPED-ADDRESS (RFC 8489 §14.2), XORed with the cookie and this message's transaction ID.
     @inlinable
-    public mutating func appendXORMappedAddress(_ address: STUNSocketAddress) throws(BufferTooSmall) {
+    public mutating func appendXORMappedAddress(_ address: SocketAddress) throws(BufferTooSmall) {
         let at = try appendAttribute(.xorMappedAddress, length: address.encodedSize)
         address.store(into: buffer, at: at, xorWith: transactionID)
     }
 
     /// MAPPED-ADDRESS (RFC 8489 §14.1).
     @inlinable
-    public mutating func appendMappedAddress(_ address: STUNSocketAddress) throws(BufferTooSmall) {
+    public mutating func appendMappedAddress(_ address: SocketAddress) throws(BufferTooSmall) {
         let at = try appendAttribute(.mappedAddress, length: address.encodedSize)
         address.store(into: buffer, at: at, xorWith: nil)
     }

@@ -61,7 +61,7 @@ import PodiumWire
     @Test func iceLiteSuccessResponse() throws {
         let key = HMACSHA1(password: Self.localPassword)
         let request = try Self.chromiumCheck(key: key)
-        let source = STUNSocketAddress(ipv4: 203, 0, 113, 7, port: 50123)
+        let source = SocketAddress(ipv4: 203, 0, 113, 7, port: 50123)
         let response = try withBytes(request) { buf in
             let m = try STUNMessage(parsing: buf)
             try m.verifyMessageIntegrity(key: key)

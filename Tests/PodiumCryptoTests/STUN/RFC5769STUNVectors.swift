@@ -205,7 +205,7 @@ import PodiumWire
     @Test func ipv4Response() throws {
         let key = HMACSHA1(password: Self.password)
         let wrong = HMACSHA1(password: "wrong")
-        let address = STUNSocketAddress(ipv4: 192, 0, 2, 1, port: 32853)
+        let address = SocketAddress(ipv4: 192, 0, 2, 1, port: 32853)
         try withBytes(Self.ipv4Response) { buf in
             let m = try STUNMessage(parsing: buf)
             #expect(m.type == .bindingSuccess)
@@ -235,7 +235,7 @@ import PodiumWire
     @Test func ipv6Response() throws {
         let key = HMACSHA1(password: Self.password)
         let wrong = HMACSHA1(password: "")
-        let address = STUNSocketAddress(ipv6: 0x2001, 0xdb8, 0x1234, 0x5678, 0x11, 0x2233, 0x4455, 0x6677, port: 32853)
+        let address = SocketAddress(ipv6: 0x2001, 0xdb8, 0x1234, 0x5678, 0x11, 0x2233, 0x4455, 0x6677, port: 32853)
         try withBytes(Self.ipv6Response) { buf in
             let m = try STUNMessage(parsing: buf)
             #expect(m.type == .bindingSuccess)

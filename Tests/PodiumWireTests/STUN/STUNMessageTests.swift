@@ -75,8 +75,8 @@ import PodiumTestSupport
         var useCandidate: Bool
         var controlling: UInt64?
         var controlled: UInt64?
-        var xorMapped: STUNSocketAddress?
-        var mapped: STUNSocketAddress?
+        var xorMapped: SocketAddress?
+        var mapped: SocketAddress?
         var errorCode: Int?
         var errorReason: [UInt8]?
         var integrity: [UInt8]?
@@ -222,7 +222,7 @@ import PodiumTestSupport
     @Test func parsesIPv6ResponseXORMappedAddress() throws {
         let m = try Self.parse(Self.ipv6Response)
         #expect(m.type == .bindingSuccess)
-        let expected = STUNSocketAddress(ipv6: 0x2001, 0xdb8, 0x1234, 0x5678, 0x11, 0x2233, 0x4455, 0x6677, port: 32853)
+        let expected = SocketAddress(ipv6: 0x2001, 0xdb8, 0x1234, 0x5678, 0x11, 0x2233, 0x4455, 0x6677, port: 32853)
         #expect(m.xorMapped == expected)
         #expect(m.xorMapped?.description == "[2001:db8:1234:5678:11:2233:4455:6677]:32853")
         #expect(m.software == Array("test vector".utf8))
@@ -433,8 +433,8 @@ import PodiumTestSupport
     // MARK: Builder
 
     @Test func builderRoundTripsEveryTypedAttribute() throws {
-        let v4 = STUNSocketAddress(ipv4: 192, 0, 2, 1, port: 32853)
-        let v6 = STUNSocketAddress(ipv6: 0xfe80, 0, 0, 0, 0x1, 0, 0, 0xabcd, port: 9)
+        let v4 = SocketAddress(ipv4: 192, 0, 2, 1, port: 32853)
+        let v6 = SocketAddress(ipv6: 0xfe80, 0, 0, 0, 0x1, 0, 0, 0xabcd, port: 9)
         let bytes = try Self.build(.bindingSuccess) { b throws(BufferTooSmall) in
             try b.append(.username, utf8: "abc")
             try b.appendXORMappedAddress(v4)
@@ -504,21 +504,21 @@ import PodiumTestSupport
     }
 
     @Test(arguments: [
-        (STUNSocketAddress(ipv4: 10, 0, 0, 1, port: 1), "10.0.0.1:1"),
-        (STUNSocketAddress(ipv6: 0x2001, 0xdb8, 0, 0, 0, 0, 0, 1, port: 443), "[2001:db8::1]:443"),
-        (STUNSocketAddress(ipv6: 0, 0, 0, 0, 0, 0, 0, 0, port: 0), "[::]:0"),
-        (STUNSocketAddress(ipv6: 0, 0, 0, 0, 0, 0, 0, 1, port: 5), "[::1]:5"),
-        (STUNSocketAddress(ipv6: 0x2001, 0xdb8, 0, 1, 0, 0, 0, 1, port: 5), "[2001:db8:0:1::1]:5"),   // longest run
-        (STUNSocketAddress(ipv6: 0x2001, 0, 0, 1, 0, 0, 1, 1, port: 5), "[2001::1:0:0:1:1]:5"),         // first on tie
-        (STUNSocketAddress(ipv6: 0x2001, 0xdb8, 0, 1, 1, 1, 1, 1, port: 5), "[2001:db8:0:1:1:1:1:1]:5"),  // single 0 kept
+        (SocketAddress(ipv4: 10, 0, 0, 1, port: 1), "10.0.0.1:1"),
+        (SocketAddress(ipv6: 0x2001, 0xdb8, 0, 0, 0, 0, 0, 1, port: 443), "[2001:db8::1]:443"),
+        (SocketAddress(ipv6: 0, 0, 0, 0, 0, 0, 0, 0, port: 0), "[::]:0"),
+        (SocketAddress(ipv6: 0, 0, 0, 0, 0, 0, 0, 1, port: 5), "[::1]:5"),
+        (SocketAddress(ipv6: 0x2001, 0xdb8, 0, 1, 0, 0, 0, 1, port: 5), "[2001:db8:0:1::1]:5"),   // longest run
+        (SocketAddress(ipv6: 0x2001, 0, 0, 1, 0, 0, 1, 1, port: 5), "[2001::1:0:0:1:1]:5"),         // first on tie
+        (SocketAddress(ipv6: 0x2001, 0xdb8, 0, 1, 1, 1, 1, 1, port: 5), "[2001:db8:0:1:1:1:1:1]:5"),  // single 0 kept
     ])
-    func socketAddressDescription(address: STUNSocketAddress, text: String) {
+    func socketAddressDescription(address: SocketAddress, text: String) {
         #expect(address.description == text)
     }
 
     @Test func layoutStaysSmall() {
         #expect(MemoryLayout<STUNMessage>.size <= 80)
-        #expect(MemoryLayout<STUNSocketAddress>.size <= 24)
+        #expect(MemoryLayout<SocketAddress>.size <= 24)
         #expect(MemoryLayout<STUNTransactionID>.size == 16)
     }
 }

@@ -16,7 +16,7 @@
 
 /// An IP address and UDP port, stored inline (no allocation): IPv4 as a `UInt32`, IPv6 as two
 /// `UInt64` halves, both in host order of their big-endian wire value.
-public struct STUNSocketAddress: Hashable, Sendable, CustomStringConvertible {
+public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
     public enum IP: Hashable, Sendable {
         /// The address as a number: 192.0.2.1 is 0xC000_0201.
         case v4(UInt32)

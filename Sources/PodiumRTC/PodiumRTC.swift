@@ -1,0 +1,2 @@
+/// The engine: WebRtcTransport (ICE-lite, DTLS, SRTP), and later Router, Producer, Consumer.
+public enum PodiumRTCModule {}
