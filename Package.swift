@@ -7,6 +7,7 @@ let package = Package(
     name: "Podium",
     products: [
         .library(name: "Podium", targets: ["Podium"]),
+        .library(name: "PodiumMedia", targets: ["PodiumMedia"]),
         .executable(name: "podium", targets: ["podium"]),
     ],
     targets: [

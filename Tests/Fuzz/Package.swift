@@ -9,7 +9,10 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "PodiumFuzz",
-            dependencies: [.product(name: "Podium", package: "Podium")],
+            dependencies: [
+                .product(name: "Podium", package: "Podium"),
+                .product(name: "PodiumMedia", package: "Podium"),
+            ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         )
     ],
