@@ -58,4 +58,27 @@ static inline void podium_hmac_sha1_final(podium_hmac_sha1_t *h, unsigned char *
 }
 static inline void podium_hmac_sha1_clear(podium_hmac_sha1_t *h) { OPENSSL_cleanse(h, sizeof *h); }
 #pragma clang diagnostic pop
+// DTLS (Sources/PodiumCrypto/DTLS): macros and variadic calls the DTLS session and certificates use.
+#include <openssl/srtp.h>
+#include <sys/time.h>
+static inline long podium_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int v) { return SSL_CTX_set_min_proto_version(ctx, v); }
+static inline long podium_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int v) { return SSL_CTX_set_max_proto_version(ctx, v); }
+static inline long podium_SSL_CTX_set_session_cache_off(SSL_CTX *ctx) { return SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF); }
+static inline long podium_SSL_CTX_set_read_ahead(SSL_CTX *ctx, long yes) { return SSL_CTX_set_read_ahead(ctx, yes); }
+/// Why: SSL_OP_* are 64-bit shifts Swift does not import. No tickets (no resumption in WebRTC), no
+/// MTU probing (the caller states the MTU), no renegotiation, the server's SRTP/cipher order wins.
+static inline long podium_SSL_OP_DTLS_DEFAULTS(void) {
+    return (long)(SSL_OP_NO_TICKET | SSL_OP_NO_QUERY_MTU | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+}
+static inline long podium_SSL_set_options(SSL *ssl, long opts) { return (long)SSL_set_options(ssl, (uint64_t)opts); }
+static inline long podium_DTLSv1_get_timeout(SSL *ssl, long *sec, long *usec) {
+    struct timeval tv = {0, 0};
+    long r = DTLSv1_get_timeout(ssl, &tv);
+    *sec = (long)tv.tv_sec; *usec = (long)tv.tv_usec;
+    return r;
+}
+static inline long podium_DTLSv1_handle_timeout(SSL *ssl) { return DTLSv1_handle_timeout(ssl); }
+static inline void podium_BIO_set_retry_read(BIO *b) { BIO_set_retry_read(b); }
+static inline void podium_BIO_clear_retry_flags(BIO *b) { BIO_clear_retry_flags(b); }
+static inline EVP_PKEY *podium_EVP_EC_gen_P256(void) { return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"); }
 #endif

@@ -145,5 +145,32 @@ let benchmarks: @Sendable () -> Void = {
                 blackHole(try context.protectRTP(send, length: plainLength))
             }
         }
+
+        // Unprotect: packets are protected ahead (outside the measurement) with ever-increasing
+        // sequence numbers, so the receiver's replay window accepts each exactly once, and are
+        // then unprotected in place, in order — what the worker does with each received packet.
+        let sender = try! SRTPContext(profile: profile, local: key, remote: key)
+        let receiver = try! SRTPContext(profile: profile, local: key, remote: key)
+        let ringCount = 1000
+        let slot = 1216
+        let ring = UnsafeMutableRawBufferPointer.allocate(byteCount: ringCount * slot, alignment: 16)
+        nonisolated(unsafe) var lengths = [Int](repeating: 0, count: ringCount)
+        nonisolated(unsafe) var receiveSeq: UInt16 = 0
+        Benchmark("SRTP unprotect \(profile.name) (1200 B)") { benchmark in
+            let n = min(benchmark.scaledIterations.count, ringCount)
+            benchmark.stopMeasurement()
+            for i in 0..<n {
+                receiveSeq &+= 1
+                let packet = UnsafeMutableRawBufferPointer(rebasing: ring[i * slot..<(i + 1) * slot])
+                packet.copyMemory(from: UnsafeRawBufferPointer(rebasing: video[0..<plainLength]))
+                packet.storeBigEndian(receiveSeq, at: 2)
+                lengths[i] = try sender.protectRTP(packet, length: plainLength)
+            }
+            benchmark.startMeasurement()
+            for i in 0..<n {
+                let packet = UnsafeMutableRawBufferPointer(rebasing: ring[i * slot..<i * slot + lengths[i]])
+                blackHole(try receiver.unprotectRTP(packet))
+            }
+        }
     }
 }
