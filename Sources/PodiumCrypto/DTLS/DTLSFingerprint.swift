@@ -55,7 +55,7 @@ public struct DTLSFingerprint: Sendable, Equatable, Hashable, CustomStringConver
     /// Parses the value of an SDP `a=fingerprint:` attribute: a hash name, whitespace, and the
     /// digest as colon-separated hex pairs (either case).
     public init(parsing sdpValue: String) throws(DTLSError) {
-        let fields = sdpValue.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        let fields = sdpValue.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" })
         guard fields.count == 2 else {
             throw .invalidFingerprint("expected '<hash-func> <hex:hex:…>', got \(fields.count) field(s)")
         }

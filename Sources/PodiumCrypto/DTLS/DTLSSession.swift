@@ -48,7 +48,8 @@ public final class DTLSSession {
         public var bytesIn = 0
         public var datagramsOut = 0
         public var bytesOut = 0
-        /// Flights resent because the retransmission timer fired.
+        /// Flights resent by `handleTimeout`. (OpenSSL also resends by itself inside `handle` when
+        /// its timer has already expired; those are not counted.)
         public var retransmissions = 0
         /// Datagrams dropped before OpenSSL because they cannot be DTLS records (RFC 7983 demux
         /// range, record header length, version).

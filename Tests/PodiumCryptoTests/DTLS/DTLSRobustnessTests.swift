@@ -69,15 +69,21 @@ import COpenSSL
             return true
         }
         #expect(droppedFinal)
-        #expect(first.serverKeys != nil)
-        #expect(first.clientKeys == nil)
-        #expect(client.state == .handshaking)
-        // The client resends its last flight; the connected server answers with its final flight.
-        #expect(Self.waitForRetransmission(client))
-        let second = DTLSTestKit.pump(client: client, server: server)
-        let (_, clientKeys) = try #require(second.clientKeys)
-        #expect(clientKeys.local == first.serverKeys?.1.remote)
-        #expect(second.serverEvents.isEmpty)
+        let (_, serverKeys) = try #require(first.serverKeys)
+        // The client resends its last flight when its timer fires; the connected server answers
+        // with its final flight again. Why "if": OpenSSL also retransmits by itself inside
+        // handle() when the timer has already expired, which on a loaded machine can happen
+        // during the first pump.
+        var clientKeys = first.clientKeys?.1
+        if clientKeys == nil {
+            #expect(client.state == .handshaking)
+            #expect(Self.waitForRetransmission(client))
+            let second = DTLSTestKit.pump(client: client, server: server)
+            clientKeys = second.clientKeys?.1
+            #expect(second.serverEvents.isEmpty)
+        }
+        #expect(clientKeys?.local == serverKeys.remote)
+        #expect(clientKeys?.remote == serverKeys.local)
     }
 
     @Test func everyDatagramFitsASmallMTU() throws {
@@ -166,24 +172,10 @@ import COpenSSL
             _ = d.withUnsafeBytes { server.handle(datagram: $0) }
         }
         #expect(server.state == .connected(.aeadAes128Gcm))
-        // A replayed record of the real handshake is dropped too.
+        #expect(server.counters.applicationDataRecords == 0)  // random bytes never authenticate
         client.close()
         let outcome = DTLSTestKit.pump(client: client, server: server)
         #expect(outcome.serverEvents == [.closed])
-    }
-
-    @Test func outgoingQueueIsBoundedWhenNotDrained() throws {
-        let client = try DTLSSession(context: DTLSTestKit.contextA, role: .client,
-                                     remoteFingerprint: DTLSTestKit.certB.fingerprint,
-                                     initialRetransmissionTimeout: .milliseconds(1))
-        try client.start()
-        for _ in 0..<40 {
-            _ = client.handleTimeout(now: .now)
-        }
-        var count = 0
-        client.drainOutgoing { _ in count += 1 }
-        #expect(count <= 16)
-        #expect(!client.hasOutgoing)
     }
 }
 

@@ -121,6 +121,21 @@ import Testing
         #expect(Set(intervals).count > 1)  // randomised
     }
 
+    /// The client's NAT rebinds (or the phone changes network): its next consent check, which keeps
+    /// USE-CANDIDATE, arrives from a new address and moves the agent's selection there.
+    @Test func consentCheckFromNewAddressMovesSelection() throws {
+        let client = Self.client()
+        let agent = Self.agent()
+        #expect(Self.step(client, agent, now: 0) == [.connected])
+        let next = try #require(client.nextDeadline)
+        let request = try #require(client.poll(now: next))
+        let (outcome, response) = agent.handle(request, from: iceTestMobileAddress, now: next)
+        #expect(outcome.nominated && outcome.selectedChanged)
+        #expect(agent.selectedAddress == iceTestMobileAddress)
+        #expect(client.handle(response, now: next).0 == .consentRefreshed)
+        #expect(client.mappedAddress == iceTestMobileAddress)
+    }
+
     @Test func consentExpiresWhenAnswersStop() throws {
         let client = Self.client()
         let agent = Self.agent()
