@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "PodiumSDPTests", dependencies: ["PodiumTestSupport", "PodiumSDP"]),
         .testTarget(name: "PodiumCryptoTests", dependencies: ["PodiumTestSupport", "PodiumCrypto", "PodiumWire", "CSRTP", "COpenSSL"]),
         .testTarget(name: "PodiumNetTests", dependencies: ["PodiumTestSupport", "PodiumNet", "PodiumWire"]),
-        .testTarget(name: "PodiumRTCTests", dependencies: ["PodiumTestSupport", "PodiumRTC", "PodiumNet", "PodiumCrypto", "PodiumSDP", "PodiumWire"]),
+        .testTarget(name: "PodiumRTCTests", dependencies: ["PodiumTestSupport", "PodiumRTC", "PodiumNet", "PodiumCrypto", "PodiumSDP", "PodiumWire", "PodiumMedia"]),
         .testTarget(name: "PodiumMediaTests", dependencies: ["PodiumTestSupport", "PodiumMedia", "PodiumWire", "COpus", "CVPX"]),
         .testTarget(name: "PodiumToolTests", dependencies: ["PodiumTestSupport", "Podium", "podium"]),
     ],

@@ -18,7 +18,17 @@ let package = Package(
             ],
             path: "Benchmarks/WireBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        // Codec cost (VP8/Opus encode and decode): allocates, so not part of check-allocations.
+        .executableTarget(
+            name: "MediaBenchmarks",
+            dependencies: [
+                .product(name: "PodiumMedia", package: "Podium"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/MediaBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

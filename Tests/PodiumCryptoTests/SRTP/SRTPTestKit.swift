@@ -1,22 +1,11 @@
+import PodiumWire
 import PodiumCrypto
 
 /// Helpers shared by the SRTP test suites: deterministic randomness, packet builders, and
 /// protect/unprotect over `[UInt8]` with exactly-sized buffers (so ASan sees an overread).
 enum SRTPTestKit {
-    /// SplitMix64: the same packets on every run.
-    struct Random {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
-    }
+    /// The same packets on every run.
+    typealias Random = SplitMix64
 
     static func masterKey(_ profile: SRTPProfile, seed: UInt64) -> SRTPMasterKey {
         var r = Random(seed: seed)

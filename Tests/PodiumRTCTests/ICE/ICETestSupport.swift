@@ -23,18 +23,8 @@ final class ICETestBuffer {
     func prefix(_ n: Int) -> [UInt8] { Array(bytes[0..<n]) }
 }
 
-/// A deterministic generator (SplitMix64) for garbage inputs.
-struct ICETestRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// Deterministic garbage inputs.
+typealias ICETestRNG = SplitMix64
 
 /// What a connectivity check carries; defaults are a browser's nominating check to the test server.
 struct ICETestCheck {

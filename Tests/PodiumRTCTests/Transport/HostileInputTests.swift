@@ -13,19 +13,8 @@ import Testing
         case garbage, stunWrongIntegrity, stunUnknownUser, stunBadFingerprint, dtlsClientHello, rtpFromUnknown
     }
 
-    /// A fast generator for the flood's random bytes (the system one costs a syscall per call).
-    struct XorShift: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return state
-        }
-    }
-
     /// Builds one hostile datagram of `kind` into `buffer`; returns its length.
-    static func hostile(_ kind: Kind, ufrag: String, rng: inout XorShift,
+    static func hostile(_ kind: Kind, ufrag: String, rng: inout SplitMix64,
                         into buffer: UnsafeMutableRawBufferPointer) -> Int {
         switch kind {
         case .garbage:
@@ -94,7 +83,7 @@ import Testing
             var sockets: [UDPSocket] = []
             for _ in 0..<32 { sockets.append(try UDPSocket(bindingTo: SocketAddress(ip: "127.0.0.1", port: 0)!)) }
             defer { for s in sockets { s.close() } }
-            var rng = XorShift(state: UInt64.random(in: 1...UInt64.max))
+            var rng = SplitMix64(seed: UInt64.random(in: 1...UInt64.max))
             var sent: [Kind: Int] = [:]
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
             defer { buffer.deallocate() }

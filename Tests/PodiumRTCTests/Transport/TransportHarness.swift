@@ -13,10 +13,14 @@ final class TransportRecorder: WebRtcTransportDelegate, @unchecked Sendable {
     /// RTP counts per second since the first packet (for the flood test's "throughout").
     var rtpPerSecond: [Int: Int] = [:]
     var firstRTP: MonotonicTime?
+    /// When set, a copy of every received RTP packet, by SSRC, in arrival order.
+    var keepPackets = false
+    var packets: [UInt32: [[UInt8]]] = [:]
 
     func transport(_ transport: WebRtcTransport, didReceiveRTP packet: UnsafeMutableRawBufferPointer) {
         guard let p = try? RTPPacket(parsing: UnsafeRawBufferPointer(packet)) else { return }
         rtpBySSRC[p.ssrc, default: 0] += 1
+        if keepPackets { packets[p.ssrc, default: []].append(Array(UnsafeRawBufferPointer(packet))) }
         payloadTypes.insert(p.payloadType)
         let now = MonotonicTime.now()
         if firstRTP == nil { firstRTP = now }

@@ -8,9 +8,14 @@ let fuzzTargets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
     "rtcp": fuzzRTCP, "twcc": fuzzTWCC,
     "sdp": fuzzSDP,
     "stun": fuzzSTUN,
+    "ice": fuzzICE,
     "srtp-unprotect": fuzzSRTPUnprotect,
+    "dtls": fuzzDTLS,
     "vp8": fuzzVP8, "h264": fuzzH264, "opus": fuzzOpus,
     "vp9": fuzzVP9, "av1": fuzzAV1, "dependency-descriptor": fuzzDependencyDescriptor,
+    "ivf": fuzzIVF, "ogg": fuzzOgg, "webm": fuzzWebM,
+    "vp8-depacketizer": fuzzVP8Depacketizer, "opus-depacketizer": fuzzOpusDepacketizer,
+    "vp8-decoder": fuzzVP8Decoder, "opus-decoder": fuzzOpusDecoder,
 ]
 
 @Sendable func fuzzByteReader(_ data: UnsafeRawBufferPointer) {
