@@ -35,8 +35,8 @@ import Testing
         ("abcé", "0123456789012345678901", .invalidCharacter(.ufrag, offset: 3)),
         ("", "", .badLength(.ufrag, count: 0, allowed: 4...256)),
     ])
-    func invalidRemoteCredentialsAreRefused(ufrag: String, pwd: String, error: ICECredentialsError) {
-        #expect(throws: error) { try ICECredentials(validatingUfrag: ufrag, pwd: pwd) }
+    func invalidRemoteCredentialsAreRefused(ufrag: String, pwd: String, expected: ICECredentialsError) {
+        #expect(throws: expected) { try ICECredentials(validatingUfrag: ufrag, pwd: pwd) }
     }
 
     @Test func errorsSayWhatIsWrong() {
