@@ -98,38 +98,33 @@ public final class RTXPacketizer {
 
     /// Bytes the RTX packet for `original` takes.
     public func encodedSize(of original: RTPPacket) -> Int {
-        RTPPacket.fixedHeaderSize + extensions.blockSize + 2 + original.payloadCount
+        RTPPacket.fixedHeaderSize + original.csrcCount * 4 + extensions.blockSize + RTX.originalSequenceNumberSize + original.payloadCount
     }
 
-    /// Writes the RTX packet for `original` into `buffer`; returns its length.
+    /// Writes the RTX packet for `original` into `buffer`; returns its length. The framing is
+    /// PodiumWire's `RTX.wrap(_:header:extensions:into:)`.
     public func write(original: RTPPacket, now: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(RTPPacketizerError) -> Int {
+        // Why check first: making the extension list takes a transport-wide sequence number.
         let total = encodedSize(of: original)
         guard total <= buffer.count else { throw .bufferTooSmall(needed: total, available: buffer.count) }
         let header = RTPHeader(marker: original.marker, payloadType: configuration.payloadType, sequenceNumber: nextSequenceNumber,
                                timestamp: original.timestamp, ssrc: configuration.ssrc)
-        var o: Int
+        let n: Int
         do {
-            o = try RTPPacket.write(header: header, extensions: extensions.makeList(absSendTime: now, audioLevel: nil),
-                                    payload: UnsafeRawBufferPointer(start: nil, count: 0), into: buffer)
+            n = try RTX.wrap(original, header: header, extensions: extensions.makeList(absSendTime: now, audioLevel: nil), into: buffer)
         } catch {
             throw .bufferTooSmall(needed: error.needed, available: error.available)
         }
-        buffer.storeBigEndian(original.sequenceNumber, at: o)
-        o += 2
-        if original.payloadCount > 0 {
-            (buffer.baseAddress! + o).copyMemory(from: original.payload.baseAddress!, byteCount: original.payloadCount)
-        }
         nextSequenceNumber &+= 1
-        return o + original.payloadCount
+        return n
     }
 }
 
-/// Reading RTX packets (RFC 4588 §4).
+/// Reading RTX packets (RFC 4588 §4); PodiumWire's `RTX` has the full unwrap (into a buffer or in
+/// place).
 public enum RTXPayload {
     /// The original sequence number and payload carried by an RTX packet's payload.
     public static func unwrap(_ rtx: RTPPacket) throws(ParseError) -> (originalSequenceNumber: UInt16, payload: UnsafeRawBufferPointer) {
-        let p = rtx.payload
-        guard p.count >= 2 else { throw ParseError(.truncated, at: rtx.payloadOffset, "RTX original sequence number") }
-        return (p.loadBigEndianUInt16(at: 0), UnsafeRawBufferPointer(rebasing: p[2...]))
+        (try RTX.originalSequenceNumber(of: rtx), try RTX.originalPayload(of: rtx))
     }
 }

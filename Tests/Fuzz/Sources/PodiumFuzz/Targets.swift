@@ -5,6 +5,7 @@ import Podium
 let fuzzTargets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
     "byte-reader": fuzzByteReader,
     "rtp": fuzzRTP, "rtp-extensions": fuzzRTPExtensions,
+    "rtx": fuzzRTX,
     "rtcp": fuzzRTCP, "twcc": fuzzTWCC,
     "sdp": fuzzSDP,
     "stun": fuzzSTUN,
