@@ -21,85 +21,9 @@ import sys
 import threading
 import time
 
+from peer_protocol import EXIT_TIMEOUT, die, emit, finish_with, start_watchdog, watch_parent
+
 log = logging.getLogger("aiortc_peer")
-
-EXIT_ERROR = 1
-EXIT_TIMEOUT = 2
-_stdout_lock = threading.Lock()
-_error_sent = False
-_finished = False  # set once the stats line is out: later trouble (shutdown) is not an error
-
-
-def finish_with(stats):
-    """Emits the final stats line; from here on the peer only shuts down."""
-    global _finished
-    emit(stats)
-    _finished = True
-
-
-def emit(obj):
-    """Writes one JSON line to stdout (the protocol channel) and flushes it."""
-    with _stdout_lock:
-        sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
-        sys.stdout.flush()
-
-
-def die(message, code=EXIT_ERROR):
-    """Reports an error on the protocol channel and exits at once.
-
-    os._exit because aiortc runs encoder threads and pending asyncio tasks that would
-    otherwise delay or block interpreter shutdown; a test must never see a lingering peer.
-    """
-    global _error_sent
-    if _finished:
-        try:
-            sys.stderr.write(f"after the stats line: {message}\n")
-            sys.stderr.flush()
-        except Exception:
-            pass
-        os._exit(0)
-    with _stdout_lock:
-        if not _error_sent:
-            _error_sent = True
-            try:
-                sys.stdout.write(json.dumps({"type": "error", "message": message}) + "\n")
-                sys.stdout.flush()
-            except Exception:
-                pass
-    log.error("%s", message)
-    try:
-        sys.stderr.flush()
-    except Exception:
-        pass
-    os._exit(code)
-
-
-def watch_parent():
-    """Exits when the spawning process dies (we get re-parented), so an aborted test leaves
-    nothing behind. Polling instead of PR_SET_PDEATHSIG: that signal fires when the spawning
-    *thread* exits, which would kill a peer spawned from a short-lived thread of the test."""
-    parent = os.getppid()
-    if parent == 1:
-        die("parent process is already gone")
-
-    def poll():
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent:
-                die("parent process died")
-
-    threading.Thread(target=poll, name="parent-watch", daemon=True).start()
-
-
-def start_watchdog(seconds, what):
-    """A hard deadline independent of the event loop (which could be stuck in C code)."""
-    def fire():
-        die(f"hard timeout: {what} did not finish within {seconds:.0f} s", EXIT_TIMEOUT)
-
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
-    timer.start()
-    return timer
 
 
 def read_stdin_line_async(loop):

@@ -28,11 +28,8 @@ import sys
 import threading
 import time
 
-EXIT_ERROR = 1
-EXIT_TIMEOUT = 2
-_stdout_lock = threading.Lock()
-_error_sent = False
-_finished = False  # set once the stats line is out: later trouble (shutdown) is not an error
+from peer_protocol import EXIT_TIMEOUT, die, emit, finish_with, start_watchdog, watch_parent
+
 verbose = False
 
 
@@ -44,59 +41,6 @@ def log(message):
 def debug(message):
     if verbose:
         log(f"DEBUG {message}")
-
-
-def finish_with(stats):
-    """Emits the final stats line; from here on the peer only shuts down."""
-    global _finished
-    emit(stats)
-    _finished = True
-
-
-def emit(obj):
-    with _stdout_lock:
-        sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
-        sys.stdout.flush()
-
-
-def die(message, code=EXIT_ERROR):
-    """Reports an error on the protocol channel and exits at once (os._exit: GStreamer
-    streaming threads must not keep a failed peer alive)."""
-    global _error_sent
-    if _finished:
-        try:
-            sys.stderr.write(f"after the stats line: {message}\n")
-            sys.stderr.flush()
-        except Exception:
-            pass
-        os._exit(0)
-    with _stdout_lock:
-        if not _error_sent:
-            _error_sent = True
-            try:
-                sys.stdout.write(json.dumps({"type": "error", "message": message}) + "\n")
-                sys.stdout.flush()
-            except Exception:
-                pass
-    log(f"ERROR {message}")
-    os._exit(code)
-
-
-def watch_parent():
-    """Exits when the spawning process dies (we get re-parented), so an aborted test leaves
-    nothing behind. Polling instead of PR_SET_PDEATHSIG: that signal fires when the spawning
-    *thread* exits, which would kill a peer spawned from a short-lived thread of the test."""
-    parent = os.getppid()
-    if parent == 1:
-        die("parent process is already gone")
-
-    def poll():
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent:
-                die("parent process died")
-
-    threading.Thread(target=poll, name="parent-watch", daemon=True).start()
 
 
 def parse_args(argv):
@@ -197,11 +141,7 @@ def main(argv=None):
     watch_parent()
     signal.signal(signal.SIGTERM, lambda *_: die("terminated by SIGTERM"))
     signal.signal(signal.SIGINT, lambda *_: die("interrupted"))
-    watchdog = threading.Timer(args.timeout + args.duration + 10,
-                               lambda: die(f"hard timeout: the peer did not finish within "
-                                           f"{args.timeout + args.duration + 10:.0f} s", EXIT_TIMEOUT))
-    watchdog.daemon = True
-    watchdog.start()
+    start_watchdog(args.timeout + args.duration + 10, "the peer")
 
     try:
         import gi

@@ -62,7 +62,9 @@ public final class TransportEndpoint: DatagramReceiver {
     let stunScratch: UnsafeMutableRawBufferPointer
     private var turnEndHandler: TurnEndHandlerID?
     private var nextTransportID = 1
-    public private(set) var transportCount = 0
+    private var transports: [ObjectIdentifier: WebRtcTransport] = [:]
+    /// Transports on this endpoint (not yet closed or failed).
+    public var transportCount: Int { transports.count }
 
     /// Binds the socket and registers it with `loop`. Call on the loop thread.
     public init(loop: EventLoop, configuration: Configuration) throws(NetError) {
@@ -107,7 +109,6 @@ public final class TransportEndpoint: DatagramReceiver {
         socket.close()
     }
 
-    private var transports: [ObjectIdentifier: WebRtcTransport] = [:]
     var allTransports: [WebRtcTransport] { Array(transports.values) }
 
     // MARK: Transports
@@ -118,12 +119,10 @@ public final class TransportEndpoint: DatagramReceiver {
             do { try byUfrag.insert(transport, forUfrag: ufrag) } catch { throw .iceCredentials("\(error)") }
         }
         transports[ObjectIdentifier(transport)] = transport
-        transportCount += 1
     }
 
     func remove(_ transport: WebRtcTransport) {
         guard transports.removeValue(forKey: ObjectIdentifier(transport)) != nil else { return }
-        transportCount -= 1
         _ = byUfrag.removeValue(forUfrag: transport.localICE.ufrag)
         for address in transport.validatedAddresses where byAddress[address] === transport {
             byAddress[address] = nil

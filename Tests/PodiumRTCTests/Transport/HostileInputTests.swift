@@ -51,10 +51,7 @@ import Testing
     @Test func hundredThousandHostileDatagramsDoNotDisturbALegitimateTransport() async throws {
         let pair = try LoopbackPair()
         defer { pair.shutdown() }
-        try await pair.start()
-        try await pair.connect(count: 1)
-        #expect(try await eventually(on: pair.serverLoop, timeout: .seconds(10)) { pair.serverTransports[0].state == .connected })
-        #expect(try await eventually(on: pair.clientLoop, timeout: .seconds(5)) { pair.clientTransports[0].state == .connected })
+        #expect(try await pair.startAndConnect())
         let (serverAddress, ufrag) = try await pair.serverLoop.submit {
             (pair.server.localAddress, pair.serverTransports[0].localICE.ufrag)
         }

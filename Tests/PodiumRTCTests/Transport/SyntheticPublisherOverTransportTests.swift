@@ -20,10 +20,7 @@ final class TransportSink: RTPPacketSink {
     @Test func simulcastAndOpusArriveDecodable() async throws {
         let pair = try LoopbackPair()
         defer { pair.shutdown() }
-        try await pair.start()
-        try await pair.connect(count: 1)
-        #expect(try await eventually(on: pair.clientLoop, timeout: .seconds(10)) { pair.clientTransports[0].state == .connected })
-        #expect(try await eventually(on: pair.serverLoop, timeout: .seconds(5)) { pair.serverTransports[0].state == .connected })
+        #expect(try await pair.startAndConnect())
         try await pair.serverLoop.submit { pair.serverRecorders[0].keepPackets = true }
 
         // Two layers (180p, 360p) and Opus, paced in real time for one second by a loop timer.

@@ -54,16 +54,15 @@ enum TestDTLS {
     }()
 }
 
-/// A plain RTP packet (12-byte header + payload) for tests.
+/// A plain RTP packet (12-byte header, no extensions, `payloadSize` bytes of 0xAB) for tests.
 func makeRTP(ssrc: UInt32, sequenceNumber: UInt16, timestamp: UInt32, payloadType: UInt8, payloadSize: Int = 200) -> [UInt8] {
-    var bytes = [UInt8](repeating: 0xAB, count: 12 + payloadSize)
-    bytes[0] = 0x80
-    bytes[1] = payloadType
-    bytes[2] = UInt8(sequenceNumber >> 8); bytes[3] = UInt8(sequenceNumber & 0xFF)
-    bytes[4] = UInt8(timestamp >> 24); bytes[5] = UInt8(timestamp >> 16 & 0xFF)
-    bytes[6] = UInt8(timestamp >> 8 & 0xFF); bytes[7] = UInt8(timestamp & 0xFF)
-    bytes[8] = UInt8(ssrc >> 24); bytes[9] = UInt8(ssrc >> 16 & 0xFF)
-    bytes[10] = UInt8(ssrc >> 8 & 0xFF); bytes[11] = UInt8(ssrc & 0xFF)
+    let payload = [UInt8](repeating: 0xAB, count: payloadSize)
+    var bytes = [UInt8](repeating: 0, count: 12 + payloadSize)
+    let header = RTPHeader(payloadType: payloadType, sequenceNumber: sequenceNumber, timestamp: timestamp, ssrc: ssrc)
+    let length = bytes.withUnsafeMutableBytes { buffer in
+        payload.withUnsafeBytes { try! RTPPacket.write(header: header, extensions: RTPExtensionList(), payload: $0, into: buffer) }
+    }
+    precondition(length == bytes.count)
     return bytes
 }
 
@@ -135,6 +134,19 @@ final class LoopbackPair: @unchecked Sendable {
                 self.clientRecorders.append(recorder)
             }
         }
+    }
+
+    /// `start()`, then `connect(count:serverRole:)`, then waits until every transport on both sides
+    /// is connected; false if that takes longer than `timeout`.
+    func startAndConnect(count: Int = 1, serverRole: DTLSSession.Role = .server, timeout: Duration = .seconds(15)) async throws -> Bool {
+        try await start()
+        try await connect(count: count, serverRole: serverRole)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await allConnected() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await allConnected()
     }
 
     func allConnected() async throws -> Bool {

@@ -12,10 +12,7 @@ import Testing
     func connectsAndCarriesMedia(serverRole: DTLSSession.Role) async throws {
         let pair = try LoopbackPair()
         defer { pair.shutdown() }
-        try await pair.start()
-        try await pair.connect(count: 1, serverRole: serverRole)
-        #expect(try await eventually(on: pair.serverLoop, timeout: .seconds(10)) { pair.serverTransports[0].state == .connected })
-        #expect(try await eventually(on: pair.clientLoop, timeout: .seconds(5)) { pair.clientTransports[0].state == .connected })
+        #expect(try await pair.startAndConnect(serverRole: serverRole))
 
         // Client → server: 50 RTP packets of two SSRCs and an RTCP packet.
         try await pair.clientLoop.submit {
@@ -50,9 +47,7 @@ import Testing
     @Test func connectsOverIPv6() async throws {
         let pair = try LoopbackPair(ip: "::1")
         defer { pair.shutdown() }
-        try await pair.start()
-        try await pair.connect(count: 1)
-        #expect(try await eventually(on: pair.serverLoop, timeout: .seconds(10)) { pair.serverTransports[0].state == .connected })
+        #expect(try await pair.startAndConnect())
         try await pair.clientLoop.submit {
             let p = makeRTP(ssrc: 6, sequenceNumber: 6, timestamp: 6, payloadType: 96)
             _ = p.withUnsafeBytes { pair.clientTransports[0].sendRTP($0) }
@@ -67,9 +62,7 @@ import Testing
         let pair = try LoopbackPair()
         defer { pair.shutdown() }
         pair.serverConsentTimeout = .seconds(2)
-        try await pair.start()
-        try await pair.connect(count: 1)
-        #expect(try await eventually(on: pair.serverLoop, timeout: .seconds(10)) { pair.serverTransports[0].state == .connected })
+        #expect(try await pair.startAndConnect())
         // The client vanishes: its loop stops, nothing more is sent (no close_notify, no consent checks).
         pair.clientLoop.shutdown()
         let failed = try await eventually(on: pair.serverLoop, timeout: .seconds(8)) {
@@ -83,10 +76,7 @@ import Testing
     @Test func closeReachesThePeerAndIsFinal() async throws {
         let pair = try LoopbackPair()
         defer { pair.shutdown() }
-        try await pair.start()
-        try await pair.connect(count: 1)
-        #expect(try await eventually(on: pair.serverLoop, timeout: .seconds(10)) { pair.serverTransports[0].state == .connected })
-        #expect(try await eventually(on: pair.clientLoop, timeout: .seconds(5)) { pair.clientTransports[0].state == .connected })
+        #expect(try await pair.startAndConnect())
         try await pair.clientLoop.submit { pair.clientTransports[0].close() }
         #expect(try await eventually(on: pair.serverLoop, timeout: .seconds(5)) { pair.serverTransports[0].state == .closed })
         let (count, sent) = try await pair.serverLoop.submit { () -> (Int, Bool) in
