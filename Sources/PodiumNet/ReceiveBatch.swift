@@ -20,12 +20,7 @@ public final class ReceiveBatch {
     /// The socket of the last `receive`, for receivers serving several sockets.
     public private(set) var socket: UDPSocket?
 
-    @usableFromInline let slotStride: Int
-    @usableFromInline let buffers: UnsafeMutableRawPointer
-    /// `capacity` × `struct mmsghdr` (see `MMsgLayout`).
-    @usableFromInline let messages: UnsafeMutableRawPointer
-    @usableFromInline let names: UnsafeMutablePointer<sockaddr_storage>
-    let iovecs: UnsafeMutablePointer<iovec>
+    @usableFromInline let slots: MMsgSlots
     let controls: UnsafeMutableRawPointer
     /// Delivered index → slot, so dropped (truncated) slots leave no holes.
     @usableFromInline let order: UnsafeMutablePointer<Int32>
@@ -43,33 +38,20 @@ public final class ReceiveBatch {
         precondition(slotSize >= 1 && slotSize <= 65536, "ReceiveBatch slotSize must be 1…65536")
         self.capacity = capacity
         self.slotSize = slotSize
-        // Why: 64-byte-aligned slots keep each datagram on its own cache lines.
-        slotStride = (slotSize + 63) & ~63
-        buffers = .allocate(byteCount: capacity * slotStride, alignment: 64)
-        buffers.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * slotStride)
-        messages = .allocate(byteCount: capacity * MMsgLayout.stride, alignment: MemoryLayout<msghdr>.alignment)
-        messages.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * MMsgLayout.stride)
-        names = .allocate(capacity: capacity)
-        names.initialize(repeating: sockaddr_storage(), count: capacity)
-        iovecs = .allocate(capacity: capacity)
+        slots = MMsgSlots(capacity: capacity, slotSize: slotSize, iovLength: slotSize,
+                          nameLength: socklen_t(MemoryLayout<sockaddr_storage>.size))
         controls = .allocate(byteCount: capacity * Self.controlSize, alignment: 8)
         controls.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * Self.controlSize)
         order = .allocate(capacity: capacity)
         order.initialize(repeating: 0, count: capacity)
         for slot in 0..<capacity {
-            iovecs[slot] = iovec(iov_base: buffers + slot * slotStride, iov_len: slotSize)
-            header(slot).initialize(to: msghdr(
-                msg_name: UnsafeMutableRawPointer(names + slot), msg_namelen: socklen_t(MemoryLayout<sockaddr_storage>.size),
-                msg_iov: iovecs + slot, msg_iovlen: 1,
-                msg_control: controls + slot * Self.controlSize, msg_controllen: Self.controlSize, msg_flags: 0))
+            slots.header(slot).pointee.msg_control = controls + slot * Self.controlSize
+            slots.header(slot).pointee.msg_controllen = Self.controlSize
         }
     }
 
     deinit {
-        buffers.deallocate()
-        messages.deallocate()
-        names.deallocate()
-        iovecs.deallocate()
+        slots.deallocate()
         controls.deallocate()
         order.deallocate()
     }
@@ -82,7 +64,7 @@ public final class ReceiveBatch {
         count = 0
         // The kernel overwrote these for the slots it filled last time.
         for slot in 0..<slotsFilled {
-            let h = header(slot)
+            let h = slots.header(slot)
             h.pointee.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
             h.pointee.msg_controllen = Self.controlSize
         }
@@ -91,7 +73,7 @@ public final class ReceiveBatch {
         var attempts = 0
         var filled: Int32
         while true {
-            filled = LinuxCalls.shared.recvmmsg(socket.descriptor, messages, UInt32(capacity), Int32(MSG_DONTWAIT), nil)
+            filled = LinuxCalls.shared.recvmmsg(socket.descriptor, slots.messages, UInt32(capacity), Int32(MSG_DONTWAIT), nil)
             if filled >= 0 { break }
             let code = Glibc.errno
             if code == EAGAIN || code == EWOULDBLOCK { return 0 }
@@ -106,13 +88,13 @@ public final class ReceiveBatch {
         var bytes: UInt64 = 0
         var truncated: UInt64 = 0
         for slot in 0..<slotsFilled {
-            if header(slot).pointee.msg_flags & Int32(MSG_TRUNC) != 0 {
+            if slots.header(slot).pointee.msg_flags & Int32(MSG_TRUNC) != 0 {
                 truncated &+= 1
                 continue
             }
             order[delivered] = Int32(slot)
             delivered &+= 1
-            bytes &+= UInt64(length(slot))
+            bytes &+= UInt64(slots.length(slot))
         }
         count = delivered
         socket.counters.receiveCalls &+= 1
@@ -133,7 +115,7 @@ public final class ReceiveBatch {
     public func bytes(_ i: Int) -> UnsafeMutableRawBufferPointer {
         precondition(i >= 0 && i < count, "ReceiveBatch index out of range")
         let slot = Int(order[i])
-        return UnsafeMutableRawBufferPointer(start: buffers + slot * slotStride, count: length(slot))
+        return UnsafeMutableRawBufferPointer(start: slots.buffer(slot), count: slots.length(slot))
     }
 
     /// The sender of delivered datagram `i`. IPv4-mapped IPv6 sources come back as IPv4.
@@ -141,26 +123,16 @@ public final class ReceiveBatch {
     public func source(_ i: Int) -> SocketAddress {
         precondition(i >= 0 && i < count, "ReceiveBatch index out of range")
         let slot = Int(order[i])
-        let length = Int(header(slot).pointee.msg_namelen)
-        return SocketAddress(sockaddr: UnsafeRawPointer(names + slot), length: length) ?? .unspecifiedIPv4
+        let length = Int(slots.header(slot).pointee.msg_namelen)
+        return SocketAddress(sockaddr: UnsafeRawPointer(slots.names + slot), length: length) ?? .unspecifiedIPv4
     }
 
     /// True when the last call filled every slot, so more may be waiting.
     var mayHaveMore: Bool { slotsFilled == capacity }
 
-    @inlinable
-    func header(_ slot: Int) -> UnsafeMutablePointer<msghdr> {
-        (messages + slot * MMsgLayout.stride).assumingMemoryBound(to: msghdr.self)
-    }
-
-    @inlinable
-    func length(_ slot: Int) -> Int {
-        Int(messages.load(fromByteOffset: slot * MMsgLayout.stride + MMsgLayout.lengthOffset, as: UInt32.self))
-    }
-
     /// The `SO_RXQ_OVFL` value in the slot's control data, if present.
     private func kernelDrops(slot: Int) -> UInt32? {
-        let h = header(slot).pointee
+        let h = slots.header(slot).pointee
         guard let control = h.msg_control else { return nil }
         let headerSize = MemoryLayout<cmsghdr>.size
         var offset = 0

@@ -27,11 +27,7 @@ public final class SendBatch {
     /// True between `reserve()` and `commit`.
     private var isReserved = false
 
-    private let slotStride: Int
-    private let buffers: UnsafeMutableRawPointer
-    private let messages: UnsafeMutableRawPointer
-    private let names: UnsafeMutablePointer<sockaddr_storage>
-    private let iovecs: UnsafeMutablePointer<iovec>
+    private let slots: MMsgSlots
 
     public init(socket: UDPSocket, capacity: Int = 64, slotSize: Int = 2048) {
         precondition(capacity >= 1 && capacity <= 1024, "SendBatch capacity must be 1…1024")
@@ -39,27 +35,11 @@ public final class SendBatch {
         self.socket = socket
         self.capacity = capacity
         self.slotSize = slotSize
-        slotStride = (slotSize + 63) & ~63
-        buffers = .allocate(byteCount: capacity * slotStride, alignment: 64)
-        buffers.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * slotStride)
-        messages = .allocate(byteCount: capacity * MMsgLayout.stride, alignment: MemoryLayout<msghdr>.alignment)
-        messages.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * MMsgLayout.stride)
-        names = .allocate(capacity: capacity)
-        names.initialize(repeating: sockaddr_storage(), count: capacity)
-        iovecs = .allocate(capacity: capacity)
-        for slot in 0..<capacity {
-            iovecs[slot] = iovec(iov_base: buffers + slot * slotStride, iov_len: 0)
-            header(slot).initialize(to: msghdr(
-                msg_name: UnsafeMutableRawPointer(names + slot), msg_namelen: 0,
-                msg_iov: iovecs + slot, msg_iovlen: 1, msg_control: nil, msg_controllen: 0, msg_flags: 0))
-        }
+        slots = MMsgSlots(capacity: capacity, slotSize: slotSize, iovLength: 0, nameLength: 0)
     }
 
     deinit {
-        buffers.deallocate()
-        messages.deallocate()
-        names.deallocate()
-        iovecs.deallocate()
+        slots.deallocate()
     }
 
     /// The next free slot (`slotSize` bytes) to write one datagram into; flushes first when the
@@ -67,7 +47,7 @@ public final class SendBatch {
     public func reserve() -> UnsafeMutableRawBufferPointer {
         if count == capacity { flush() }
         isReserved = true
-        return UnsafeMutableRawBufferPointer(start: buffers + count * slotStride, count: slotSize)
+        return UnsafeMutableRawBufferPointer(start: slots.buffer(count), count: slotSize)
     }
 
     /// Queues the reserved slot's first `length` bytes for `destination`.
@@ -75,8 +55,8 @@ public final class SendBatch {
         precondition(isReserved, "SendBatch.commit without reserve")
         precondition(length >= 0 && length <= slotSize, "SendBatch.commit length exceeds the slot")
         let slot = count
-        iovecs[slot].iov_len = length
-        header(slot).pointee.msg_namelen = destination.write(to: names + slot, forIPv6Socket: socket.isIPv6)
+        slots.iovecs[slot].iov_len = length
+        slots.header(slot).pointee.msg_namelen = destination.write(to: slots.names + slot, forIPv6Socket: socket.isIPv6)
         isReserved = false
         count = slot + 1
     }
@@ -86,8 +66,8 @@ public final class SendBatch {
         precondition(isReserved, "SendBatch.commit without reserve")
         precondition(length >= 0 && length <= slotSize, "SendBatch.commit length exceeds the slot")
         let slot = count
-        iovecs[slot].iov_len = length
-        header(slot).pointee.msg_namelen = 0
+        slots.iovecs[slot].iov_len = length
+        slots.header(slot).pointee.msg_namelen = 0
         isReserved = false
         count = slot + 1
     }
@@ -123,10 +103,10 @@ public final class SendBatch {
         var sentBytes: UInt64 = 0
         var calls: UInt64 = 0
         while next < pending {
-            let sent = LinuxCalls.shared.sendmmsg(fd, messages + next * MMsgLayout.stride, UInt32(pending - next), 0)
+            let sent = LinuxCalls.shared.sendmmsg(fd, slots.messages + next * MMsgLayout.stride, UInt32(pending - next), 0)
             calls &+= 1
             if sent > 0 {
-                for slot in next..<(next + Int(sent)) { sentBytes &+= UInt64(length(slot)) }
+                for slot in next..<(next + Int(sent)) { sentBytes &+= UInt64(slots.length(slot)) }
                 sentDatagrams &+= UInt64(sent)
                 next += Int(sent)
                 continue
@@ -153,14 +133,5 @@ public final class SendBatch {
         socket.counters.sendCalls &+= calls
         socket.counters.datagramsSent &+= sentDatagrams
         socket.counters.bytesSent &+= sentBytes
-    }
-
-    private func header(_ slot: Int) -> UnsafeMutablePointer<msghdr> {
-        (messages + slot * MMsgLayout.stride).assumingMemoryBound(to: msghdr.self)
-    }
-
-    /// Bytes the kernel accepted for the slot (`msg_len`).
-    private func length(_ slot: Int) -> Int {
-        Int(messages.load(fromByteOffset: slot * MMsgLayout.stride + MMsgLayout.lengthOffset, as: UInt32.self))
     }
 }
