@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(name: "PodiumNetTests", dependencies: ["PodiumTestSupport", "PodiumNet", "PodiumWire"]),
         .testTarget(name: "PodiumRTCTests", dependencies: ["PodiumTestSupport", "PodiumRTC", "PodiumNet", "PodiumCrypto", "PodiumSDP", "PodiumWire", "PodiumMedia"]),
         .testTarget(name: "PodiumMediaTests", dependencies: ["PodiumTestSupport", "PodiumMedia", "PodiumWire", "COpus", "CVPX"]),
+        .testTarget(name: "PodiumTests", dependencies: ["PodiumTestSupport", "Podium", "PodiumMedia"]),
         .testTarget(name: "PodiumToolTests", dependencies: ["PodiumTestSupport", "Podium", "podium"]),
     ],
     swiftLanguageModes: [.v6]

@@ -34,7 +34,7 @@ for t in "${targets[@]}"; do
     seeds=()
     [[ -d "Corpus/$t" ]] && seeds=("Corpus/$t")
     max_len=4096
-    [[ "$t" == sdp ]] && max_len=65536
+    [[ "$t" == sdp || "$t" == negotiation ]] && max_len=65536
     log="$work/$t.log"
     if PODIUM_FUZZ_TARGET="$t" ASAN_OPTIONS=detect_leaks=0 "$bin" "$work/$t" "${seeds[@]}" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" \

@@ -69,6 +69,7 @@ public final class WebRtcTransport {
     private var watchdog: TimerID?
     private var iceTimer: TimerID?
     private var dtlsStarted = false
+    private var reservedSlot: UnsafeMutableRawBufferPointer?
 
     /// Creates a transport on `endpoint`. Call on the endpoint's loop.
     public init(endpoint: TransportEndpoint, context: DTLSContext, configuration: Configuration) throws(TransportError) {
@@ -140,6 +141,41 @@ public final class WebRtcTransport {
     @discardableResult
     public func sendRTCP(_ packet: UnsafeRawBufferPointer) -> Bool {
         send(packet, rtcp: true)
+    }
+
+    /// The fast path, without a copy: a slot of the endpoint's send batch to write one RTP packet
+    /// in the clear into (SRTP overhead already held back), then `commitRTP(length:)` protects it
+    /// in place and queues it. nil (counted in `sendDropped`) when not connected. Only one slot is
+    /// reserved at a time: reserve, write, commit, repeat.
+    public func reserveRTP() -> UnsafeMutableRawBufferPointer? {
+        guard srtp != nil, selectedAddress != nil, case .connected = state else {
+            stats.sendDropped &+= 1
+            return nil
+        }
+        let slot = endpoint.sendBatch.reserve()
+        reservedSlot = slot
+        return UnsafeMutableRawBufferPointer(rebasing: slot[0 ..< slot.count - SRTPProfile.maxOverhead])
+    }
+
+    /// Protects the first `length` bytes of the slot `reserveRTP()` returned and queues them for
+    /// the selected address. False (counted) on an SRTP error or without a reservation.
+    @discardableResult
+    public func commitRTP(length: Int) -> Bool {
+        guard let slot = reservedSlot, let srtp, let destination = selectedAddress else {
+            stats.sendDropped &+= 1
+            return false
+        }
+        reservedSlot = nil
+        do {
+            let protected = try srtp.protectRTP(slot, length: length)
+            endpoint.sendBatch.commit(length: protected, to: destination)
+        } catch {
+            stats.sendDropped &+= 1
+            return false
+        }
+        stats.bytesSent &+= UInt64(length)
+        stats.rtpPacketsSent &+= 1
+        return true
     }
 
     private func send(_ packet: UnsafeRawBufferPointer, rtcp: Bool) -> Bool {

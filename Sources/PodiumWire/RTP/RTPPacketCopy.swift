@@ -38,8 +38,27 @@ extension RTPPacket {
     /// - Precondition: `reservedLength` is 0…255 (0 only meaningful with a reservedID).
     public func copy(into destination: UnsafeMutableRawBufferPointer, header: RTPHeader, extensionIDs map: borrowing RTPExtensionIDMap,
                      reservingExtension reservedID: UInt8 = 0, length reservedLength: Int = 0) throws(BufferTooSmall) -> RTPCopyResult {
+        try copy(into: destination, header: header, extensionIDs: map, appending: 0, value: UnsafeRawBufferPointer(start: nil, count: 0),
+                 reservingExtension: reservedID, length: reservedLength)
+    }
+
+    /// `copy(into:…)` that also appends one element with a known value: `appendedID` with the bytes
+    /// of `value` (1…255 bytes; e.g. the subscriber's mid, RFC 9143), written after the mapped
+    /// elements and before the reserved one. Source elements whose mapped id equals `appendedID`
+    /// are replaced by it. `appendedID` 0 appends nothing. Allocation-free, like `copy`.
+    ///
+    /// Why: a router writes two elements of its own into every forwarded packet (the subscriber's
+    /// mid, which browsers need to demultiplex tracks bound late, and the transport-wide sequence
+    /// number), neither of which the publisher's packet carries with the subscriber's values.
+    ///
+    /// - Precondition: `reservedLength` is 0…255 and `value.count` is 0…255.
+    public func copy(into destination: UnsafeMutableRawBufferPointer, header: RTPHeader, extensionIDs map: borrowing RTPExtensionIDMap,
+                     appending appendedID: UInt8, value: UnsafeRawBufferPointer,
+                     reservingExtension reservedID: UInt8 = 0, length reservedLength: Int = 0) throws(BufferTooSmall) -> RTPCopyResult {
         precondition(reservedLength >= 0 && reservedLength <= 255, "extension values are 0…255 bytes")
-        let (blockSize, oneByte) = rebuiltBlockSize(map, reservedID, reservedLength)
+        precondition(value.count <= 255, "extension values are 0…255 bytes")
+        let appendedLength = appendedID == 0 ? 0 : value.count
+        let (blockSize, oneByte) = rebuiltBlockSize(map, appendedID, appendedLength, reservedID, reservedLength)
         let csrcBytes = csrcCount * 4
         let tailOffset = payloadOffset
         let tailCount = bytes.count - tailOffset
@@ -68,28 +87,19 @@ extension RTPPacket {
                 let e = _table[unchecked: i]
                 i += 1
                 let to = map[UInt8(truncatingIfNeeded: e >> 24)]
-                if to == 0 || to == reservedID { continue }
+                if to == 0 || to == reservedID || to == appendedID { continue }
                 let length = Int((e >> 16) & 0xFF)
-                if oneByte {
-                    dst.storeBytes(of: to << 4 | UInt8(truncatingIfNeeded: length - 1), toByteOffset: o, as: UInt8.self)
-                    o += 1
-                } else {
-                    dst.storeBytes(of: to, toByteOffset: o, as: UInt8.self)
-                    dst.storeBytes(of: UInt8(truncatingIfNeeded: length), toByteOffset: o + 1, as: UInt8.self)
-                    o += 2
-                }
+                o = Self.writeElementHeader(dst, at: o, id: to, length: length, oneByte: oneByte)
                 (dst + o).copyMemory(from: src + Int(e & 0xFFFF), byteCount: length)
                 o += length
             }
+            if appendedID != 0 {
+                o = Self.writeElementHeader(dst, at: o, id: appendedID, length: appendedLength, oneByte: oneByte)
+                if appendedLength > 0 { (dst + o).copyMemory(from: value.baseAddress!, byteCount: appendedLength) }
+                o += appendedLength
+            }
             if reservedID != 0 {
-                if oneByte {
-                    dst.storeBytes(of: reservedID << 4 | UInt8(truncatingIfNeeded: reservedLength - 1), toByteOffset: o, as: UInt8.self)
-                    o += 1
-                } else {
-                    dst.storeBytes(of: reservedID, toByteOffset: o, as: UInt8.self)
-                    dst.storeBytes(of: UInt8(truncatingIfNeeded: reservedLength), toByteOffset: o + 1, as: UInt8.self)
-                    o += 2
-                }
+                o = Self.writeElementHeader(dst, at: o, id: reservedID, length: reservedLength, oneByte: oneByte)
                 reservedValueOffset = o
             }
             if end > o { (dst + o).initializeMemory(as: UInt8.self, repeating: 0, count: end - o) }
@@ -98,6 +108,30 @@ extension RTPPacket {
 
         if tailCount > 0 { (dst + o).copyMemory(from: src + tailOffset, byteCount: tailCount) }
         return RTPCopyResult(count: o + tailCount, reservedValueOffset: reservedValueOffset)
+    }
+
+    /// Writes an element header (one- or two-byte form) at `o`; returns the value's offset.
+    @inline(__always)
+    static func writeElementHeader(_ dst: UnsafeMutableRawPointer, at o: Int, id: UInt8, length: Int, oneByte: Bool) -> Int {
+        if oneByte {
+            dst.storeBytes(of: id << 4 | UInt8(truncatingIfNeeded: length - 1), toByteOffset: o, as: UInt8.self)
+            return o + 1
+        }
+        dst.storeBytes(of: id, toByteOffset: o, as: UInt8.self)
+        dst.storeBytes(of: UInt8(truncatingIfNeeded: length), toByteOffset: o + 1, as: UInt8.self)
+        return o + 2
+    }
+
+    /// `copy(into:…appending:…)` with a transport-wide sequence number (2 bytes) under
+    /// `transportCCID` (0: none) written in place. Returns bytes written.
+    @inlinable
+    public func copy(into destination: UnsafeMutableRawBufferPointer, header: RTPHeader, extensionIDs map: borrowing RTPExtensionIDMap,
+                     appending appendedID: UInt8, value: UnsafeRawBufferPointer,
+                     transportCCID: UInt8, transportSequenceNumber: UInt16) throws(BufferTooSmall) -> Int {
+        let r = try copy(into: destination, header: header, extensionIDs: map, appending: appendedID, value: value,
+                         reservingExtension: transportCCID, length: transportCCID == 0 ? 0 : 2)
+        if r.reservedValueOffset != 0 { destination.storeBigEndian(transportSequenceNumber, at: r.reservedValueOffset) }
+        return r.count
     }
 
     /// `copy(into:…)` appending a transport-wide sequence number element (2 bytes,
@@ -113,6 +147,13 @@ extension RTPPacket {
     /// Size of the rebuilt block (with its 4-byte header; 0 when empty) and whether it is one-byte.
     @inline(__always)
     func rebuiltBlockSize(_ map: borrowing RTPExtensionIDMap, _ reservedID: UInt8, _ reservedLength: Int) -> (Int, Bool) {
+        rebuiltBlockSize(map, 0, 0, reservedID, reservedLength)
+    }
+
+    /// The same with an appended element `appendedID` of `appendedLength` bytes (0 id: none).
+    @inline(__always)
+    func rebuiltBlockSize(_ map: borrowing RTPExtensionIDMap, _ appendedID: UInt8, _ appendedLength: Int,
+                          _ reservedID: UInt8, _ reservedLength: Int) -> (Int, Bool) {
         var elements = 0
         var valueBytes = 0
         var oneByte = true
@@ -122,11 +163,16 @@ extension RTPPacket {
             let e = _table[unchecked: i]
             i += 1
             let to = map[UInt8(truncatingIfNeeded: e >> 24)]
-            if to == 0 || to == reservedID { continue }
+            if to == 0 || to == reservedID || to == appendedID { continue }
             let length = Int((e >> 16) & 0xFF)
             elements += 1
             valueBytes += length
             if to > 14 || length == 0 || length > 16 { oneByte = false }
+        }
+        if appendedID != 0 {
+            elements += 1
+            valueBytes += appendedLength
+            if appendedID > 14 || appendedLength == 0 || appendedLength > 16 { oneByte = false }
         }
         if reservedID != 0 {
             elements += 1

@@ -3,6 +3,7 @@ import PodiumCrypto
 import PodiumNet
 import PodiumRTC
 import PodiumSDP
+import PodiumTestSupport
 import PodiumWire
 import Testing
 

@@ -8,6 +8,7 @@ let fuzzTargets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
     "rtx": fuzzRTX,
     "rtcp": fuzzRTCP, "twcc": fuzzTWCC,
     "sdp": fuzzSDP,
+    "negotiation": fuzzNegotiation,
     "stun": fuzzSTUN,
     "ice": fuzzICE,
     "srtp-unprotect": fuzzSRTPUnprotect,
@@ -17,6 +18,7 @@ let fuzzTargets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
     "ivf": fuzzIVF, "ogg": fuzzOgg, "webm": fuzzWebM,
     "vp8-depacketizer": fuzzVP8Depacketizer, "opus-depacketizer": fuzzOpusDepacketizer,
     "vp8-decoder": fuzzVP8Decoder, "opus-decoder": fuzzOpusDecoder,
+    "router": fuzzRouter,
 ]
 
 @Sendable func fuzzByteReader(_ data: UnsafeRawBufferPointer) {

@@ -1,16 +1,17 @@
 import Foundation
-import PodiumTestSupport
 
 /// A real WebRTC peer (a script in Tests/Interop) run as a child process, speaking the line-based
-/// JSON protocol of Tests/Interop/README.md: it prints an offer, reads an answer, sends media, prints
-/// its stats. Killed when the test is done, whatever happened.
-final class PeerProcess: @unchecked Sendable {
-    enum Failure: Error, CustomStringConvertible {
+/// JSON protocol of Tests/Interop/README.md: it prints an offer, reads an answer, sends or receives
+/// media, prints its stats. Killed when the test is done, whatever happened.
+///
+/// Shared by PodiumRTCTests (transport interop) and PodiumTests (the API with real peers).
+public final class PeerProcess: @unchecked Sendable {
+    public enum Failure: Error, CustomStringConvertible {
         case cannotStart(String)
         case exited(String)
         case timeout(String)
         case badLine(String)
-        var description: String {
+        public var description: String {
             switch self {
             case .cannotStart(let s): "peer did not start: \(s)"
             case .exited(let s): "peer exited early: \(s)"
@@ -20,7 +21,7 @@ final class PeerProcess: @unchecked Sendable {
         }
     }
 
-    let process = Process()
+    public let process = Process()
     private let stdinPipe = Pipe()
     private let stdoutPipe = Pipe()
     private let stderrPipe = Pipe()
@@ -29,7 +30,7 @@ final class PeerProcess: @unchecked Sendable {
 
     /// `interpreter` is the Python to use: aiortc lives in the `python3` on PATH, python3-gi in
     /// Debian's `/usr/bin/python3`.
-    init(interpreter: String, script: String, arguments: [String]) throws {
+    public init(interpreter: String, script: String, arguments: [String]) throws {
         let path = repositoryRoot.appendingPathComponent("Tests/Interop/\(script)").path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [interpreter, path] + arguments
@@ -43,37 +44,60 @@ final class PeerProcess: @unchecked Sendable {
         do { try process.run() } catch { throw Failure.cannotStart("\(interpreter) \(path): \(error)") }
     }
 
-    /// The next JSON line from the peer, within `timeout` seconds.
-    func readMessage(timeout: Double) throws -> [String: Any] {
+    /// The next JSON line from the peer, within `timeout` seconds (blocks the calling thread).
+    public func readMessage(timeout: Double) throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let line = lines.popLine() {
-                guard let data = line.data(using: .utf8),
-                      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                    throw Failure.badLine(line)
-                }
-                if object["type"] as? String == "error" {
-                    throw Failure.exited("peer error: \(object["message"] ?? "?"); stderr: \(stderrTail)")
-                }
-                return object
-            }
-            if !process.isRunning && lines.isEmpty {
-                throw Failure.exited("exit status \(process.terminationStatus); stderr: \(stderrTail)")
-            }
+            if let message = try poll() { return message }
             Thread.sleep(forTimeInterval: 0.02)
         }
         throw Failure.timeout("no line within \(timeout) s; stderr: \(stderrTail)")
     }
 
-    func send(_ message: [String: Any]) throws {
+    /// The next JSON line from the peer, within `timeout` seconds, without blocking a thread of
+    /// the cooperative pool (an in-process SFU's API needs those while the test waits).
+    public func nextMessage(timeout: Double) async throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let message = try poll() { return message }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw Failure.timeout("no line within \(timeout) s; stderr: \(stderrTail)")
+    }
+
+    private func poll() throws -> [String: Any]? {
+        if let line = lines.popLine() {
+            guard let data = line.data(using: .utf8),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw Failure.badLine(line)
+            }
+            if object["type"] as? String == "error" {
+                throw Failure.exited("peer error: \(object["message"] ?? "?"); stderr: \(stderrTail)")
+            }
+            return object
+        }
+        if !process.isRunning && lines.isEmpty {
+            throw Failure.exited("exit status \(process.terminationStatus); stderr: \(stderrTail)")
+        }
+        return nil
+    }
+
+    public func send(_ message: [String: Any]) throws {
         var data = try JSONSerialization.data(withJSONObject: message)
         data.append(0x0A)
         try stdinPipe.fileHandleForWriting.write(contentsOf: data)
     }
 
-    var stderrTail: String { String(errors.text.suffix(2000)) }
+    public var stderrTail: String { String(errors.text.suffix(2000)) }
 
-    func terminate() {
+    /// Whether the peer has exited, waiting up to `timeout` seconds for it.
+    public func waitForExit(timeout: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        return !process.isRunning
+    }
+
+    public func terminate() {
         if process.isRunning {
             process.terminate()
             let deadline = Date().addingTimeInterval(3)
