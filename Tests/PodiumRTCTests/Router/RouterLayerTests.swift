@@ -61,28 +61,45 @@ import Testing
             movedDown = try await f.onServer { f.videoConsumers[1]!.encodingIndex } == 0
         }
         #expect(movedDown, "the consumer stayed on the stopped top layer")
-        try await Task.sleep(for: .milliseconds(700))
+        // Wait until low-layer packets flow again (a keyframe of it was requested at the switch).
+        let lowPayloads: @Sendable () async throws -> Set<[UInt8]> = {
+            let sent = try await f.onClient { f.publisher.publisher.sink.sent[low] ?? [:] }
+            return Set(sent.values.map { Array($0.withUnsafeBytes { try! RTPPacket(parsing: $0).payload }) })
+        }
+        var resumed = false
+        for _ in 0 ..< 40 where !resumed {
+            try await Task.sleep(for: .milliseconds(100))
+            if let last = try await Self.videoPackets(f).last {
+                resumed = try await lowPayloads().contains(last.payload)
+            }
+        }
+        #expect(resumed, "no low-layer packet after falling back")
         try await f.stopPublishing()
         try await Task.sleep(for: .milliseconds(200))
 
         let packets = try await Self.videoPackets(f)
         #expect(packets.count > before)
-        #expect(Self.gaps(packets).isEmpty, "sequence gaps after \(Self.gaps(packets).prefix(5)) across the switches")
         #expect(packets.first?.isVP8KeyframeStart == true)
-        // Every change of source layer lands on a keyframe start: payloads tell the layers apart.
-        let sent = try await f.onClient { f.publisher.publisher.sink.sent }
-        let lowPayloads = Set((sent[low] ?? [:]).values.map { Array($0.withUnsafeBytes { try! RTPPacket(parsing: $0).payload }) })
-        var previousLow: Bool?
+        // Every change of source layer lands on a keyframe start; payloads tell the layers apart.
+        let low0 = try await lowPayloads()
+        var previous: RTPView?
         var switches = 0
         for p in packets {
-            let isLow = lowPayloads.contains(p.payload)
-            if let previousLow, previousLow != isLow {
+            if let previous, low0.contains(previous.payload) != low0.contains(p.payload) {
                 switches += 1
                 #expect(p.isVP8KeyframeStart, "a layer switch at seq \(p.sequenceNumber) is not on a keyframe start")
             }
-            previousLow = isLow
+            previous = p
         }
         #expect(switches == 2, "expected up then down, saw \(switches) switches")
+        // Why a tolerance: a loaded test machine can drop a datagram on loopback; the router's own
+        // numbering is checked at the switches above.
+        #expect(Self.gaps(packets).count <= 2, "sequence gaps after \(Self.gaps(packets).prefix(5))")
+        // The router's own numbering is gapless (loopback loss aside): it sent at least as many
+        // packets as the received numbers span, so it skipped no number, at a switch or elsewhere.
+        let span = UInt64(packets.last!.sequenceNumber &- packets.first!.sequenceNumber) + 1
+        let sentByRouter = try await f.onServer { f.videoConsumers[1]!.stats.packetsSent }
+        #expect(sentByRouter >= span, "the router sent \(sentByRouter) packets for a span of \(span) numbers")
         for (a, b) in zip(packets, packets.dropFirst()) {
             #expect(Int32(bitPattern: b.timestamp &- a.timestamp) >= 0, "timestamps went backwards at seq \(b.sequenceNumber)")
         }

@@ -90,7 +90,9 @@ import Testing
             let events = EventRecorder(room.events)
             let host = try await room.join(.host, name: "h")
             let publication = try await host.publish(offer: APIBadInputTests.offerPeerSDP)
-            let failed = await events.wait {
+            // Why 15 s: the transport's watchdog checks once a second, and a loaded machine running
+            // the whole suite in parallel can delay it by several.
+            let failed = await events.wait(timeout: .seconds(15)) {
                 if case .sessionStateChanged(_, publication.session, let state) = $0 { return state.hasPrefix("failed") }
                 return false
             }
