@@ -16,26 +16,35 @@ import Testing
         try await Task.sleep(for: .milliseconds(700))
         // Why still publishing: the NACKed packets must still be in the router's buffer (1 s) when
         // the NACK arrives, however slow a loaded test machine is between these steps.
-        let received = try await f.onClient { f.subscribers.map { $0.packets } }
-        var views: [[RTPView]] = []
-        for (k, packets) in received.enumerated() {
-            let s = SubscriberClient()
-            s.packets = packets
-            views.append(s.packets(ssrc: RouterTestTracks.videoSSRC(k + 1)))
-        }
-        try #require(views[0].count >= 10 && views[1].count >= 10)
-        let first1 = views[0][0].sequenceNumber
-        let target1 = views[0][views[0].count - 3]
-        let target2 = views[1][views[1].count - 2]
-        // Subscriber 1 (RTX): one number it received, one before its start point (refused).
-        try await f.sendRTCP(from: 1, RTCPBytes.nack(sender: 0x1111, media: RouterTestTracks.videoSSRC(1),
-                                                      lost: [target1.sequenceNumber, first1 &- 40]))
-        try await f.sendRTCP(from: 2, RTCPBytes.nack(sender: 0x2222, media: RouterTestTracks.videoSSRC(2), lost: [target2.sequenceNumber]))
         let rtxSSRC = RouterTestTracks.rtxSSRC(1)
-        // Why the replay counter: a plain retransmission has the original's SSRC and number, so the
-        // subscriber's SRTP rejects it as a replay when it had the original (as here, on loopback).
-        let repaired = try await eventually(on: f.pair.clientLoop, timeout: .seconds(5)) {
-            !f.subscribers[0].packets(ssrc: rtxSSRC).isEmpty && f.pair.clientTransports[2].stats.replays >= 1
+        // Why attempts: a NACK or its answer is one datagram, and a loaded machine (the flood test
+        // runs beside this one) can drop it on loopback; a real receiver NACKs again too. Each
+        // attempt NACKs the newest packets, so they are still in the router's 1 s buffer.
+        var targets1: [UInt16: RTPView] = [:]
+        var refused: [UInt16] = []
+        var repaired = false
+        for _ in 0 ..< 6 where !repaired {
+            let received = try await f.onClient { f.subscribers.map { $0.packets } }
+            var views: [[RTPView]] = []
+            for (k, packets) in received.enumerated() {
+                let s = SubscriberClient()
+                s.packets = packets
+                views.append(s.packets(ssrc: RouterTestTracks.videoSSRC(k + 1)))
+            }
+            try #require(views[0].count >= 10 && views[1].count >= 10)
+            let target1 = views[0][views[0].count - 3]
+            let target2 = views[1][views[1].count - 2]
+            targets1[target1.sequenceNumber] = target1
+            refused.append(views[0][0].sequenceNumber &- 40)
+            // Subscriber 1 (RTX): one number it received, one before its start point (refused).
+            try await f.sendRTCP(from: 1, RTCPBytes.nack(sender: 0x1111, media: RouterTestTracks.videoSSRC(1),
+                                                          lost: [target1.sequenceNumber, refused.last!]))
+            try await f.sendRTCP(from: 2, RTCPBytes.nack(sender: 0x2222, media: RouterTestTracks.videoSSRC(2), lost: [target2.sequenceNumber]))
+            // Why the replay counter: a plain retransmission has the original's SSRC and number, so
+            // the subscriber's SRTP rejects it as a replay when it had the original (on loopback).
+            repaired = try await eventually(on: f.pair.clientLoop, timeout: .seconds(1)) {
+                !f.subscribers[0].packets(ssrc: rtxSSRC).isEmpty && f.pair.clientTransports[2].stats.replays >= 1
+            }
         }
         let diagnosis = try await f.onServer { () -> String in
             let s = f.videoConsumers.compactMap { $0?.stats }
@@ -46,16 +55,20 @@ import Testing
         #expect(repaired, "\(diagnosis); subscriber 2 replays \(replays)")
         try await f.stopPublishing()
         let rtx = try await f.onClient { f.subscribers[0].packets(ssrc: rtxSSRC) }
-        try #require(rtx.count == 1)
-        #expect(rtx[0].payloadType == 101)
-        #expect(rtx[0].timestamp == target1.timestamp)
-        // RFC 4588: the payload is the OSN (the subscriber's number) then the original payload.
-        #expect(Array(rtx[0].payload.prefix(2)) == [UInt8(target1.sequenceNumber >> 8), UInt8(target1.sequenceNumber & 0xFF)])
-        #expect(Array(rtx[0].payload.dropFirst(2)) == target1.payload)
-        #expect(rtx[0].extensions[7] != nil, "retransmissions carry a transport-wide sequence number")
+        try #require(!rtx.isEmpty)
+        for packet in rtx {
+            #expect(packet.payloadType == 101)
+            // RFC 4588: the payload is the OSN (the subscriber's number) then the original payload.
+            let osn = UInt16(packet.payload[0]) << 8 | UInt16(packet.payload[1])
+            let target = try #require(targets1[osn], "RTX for \(osn), which was not NACKed (NACKed \(targets1.keys.sorted()))")
+            #expect(packet.timestamp == target.timestamp)
+            #expect(Array(packet.payload.dropFirst(2)) == target.payload)
+            #expect(packet.extensions[7] != nil, "retransmissions carry a transport-wide sequence number")
+        }
         let stats = try await f.onServer { f.videoConsumers.compactMap { $0?.stats } }
-        #expect(stats[0].nacksReceived == 1 && stats[0].retransmissionsSent == 1, "the number before the start point is refused")
-        #expect(stats[1].nacksReceived == 1 && stats[1].retransmissionsSent == 1)
+        // Each NACK of subscriber 1 is served once: the number before its start point is refused.
+        #expect(stats[0].nacksReceived >= 1 && stats[0].retransmissionsSent == stats[0].nacksReceived, "\(stats[0])")
+        #expect(stats[1].nacksReceived >= 1 && stats[1].retransmissionsSent == stats[1].nacksReceived, "\(stats[1])")
     }
 
     @Test func ingestLossIsRepairedByNACKToThePublisher() async throws {
