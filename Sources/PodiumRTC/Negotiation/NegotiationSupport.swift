@@ -268,6 +268,18 @@ enum Negotiation {
         return attributes
     }
 
+    /// Podium's answer to `offer` with these m-lines: session attributes (BUNDLE only when the
+    /// offer bundles), version 1, size-checked.
+    static func answer(to offer: SessionDescription, media: [MediaDescription], bundled: [String],
+                       sessionID: UInt64) throws(NegotiationError) -> SessionDescription {
+        let attributes = sessionAttributes(bundled: offer.bundleGroup == nil ? [] : bundled,
+                                           extmapAllowMixed: isExtmapAllowMixed(offer))
+        let answer = SessionDescription(origin: SDPOrigin(username: "podium", sessionID: sessionID, sessionVersion: 1),
+                                        sessionName: "-", attributes: attributes, media: media)
+        try checkOutputSize(answer)
+        return answer
+    }
+
     static func isExtmapAllowMixed(_ description: SessionDescription) -> Bool {
         description.isExtmapAllowMixed || description.media.contains { $0.isExtmapAllowMixed }
     }

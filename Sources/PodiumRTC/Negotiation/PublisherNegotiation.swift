@@ -77,11 +77,7 @@ extension PublisherNegotiation {
             }
             throw NegotiationError("no m-line can be received: " + rejected.map(\.description).joined(separator: "; "))
         }
-        let attributes = Negotiation.sessionAttributes(bundled: offer.bundleGroup == nil ? [] : bundled,
-                                                       extmapAllowMixed: Negotiation.isExtmapAllowMixed(offer))
-        let answer = SessionDescription(origin: SDPOrigin(username: "podium", sessionID: sessionID, sessionVersion: 1),
-                                        sessionName: "-", attributes: attributes, media: media)
-        try Negotiation.checkOutputSize(answer)
+        let answer = try Negotiation.answer(to: offer, media: media, bundled: bundled, sessionID: sessionID)
         return PublisherAnswer(answer: answer, tracks: tracks, rejected: rejected, remote: remote,
                                dtlsRole: Negotiation.dtlsRole(for: setup))
     }

@@ -93,11 +93,7 @@ extension SubscriberNegotiation {
         guard !slots.isEmpty else {
             throw NegotiationError("no m-line can be sent to: " + rejected.map(\.description).joined(separator: "; "))
         }
-        let attributes = Negotiation.sessionAttributes(bundled: offer.bundleGroup == nil ? [] : bundled,
-                                                       extmapAllowMixed: Negotiation.isExtmapAllowMixed(offer))
-        let answer = SessionDescription(origin: SDPOrigin(username: "podium", sessionID: sessionID, sessionVersion: 1),
-                                        sessionName: "-", attributes: attributes, media: media)
-        try Negotiation.checkOutputSize(answer)
+        let answer = try Negotiation.answer(to: offer, media: media, bundled: bundled, sessionID: sessionID)
         return SubscriberNegotiationResult(localDescription: answer, slots: slots, rejected: rejected, remote: remote,
                                            dtlsRole: Negotiation.dtlsRole(for: setup))
     }
